@@ -1,0 +1,39 @@
+# Stage-2 / fully supervised schedule of the reference (exact-method.md
+# §8.2): AdamW 1e-3, wd 0, 100 epochs, linear warm-up over 10 epochs from
+# 1e-8, cosine to 5e-6 (phase from epoch 0), LR constant within an epoch;
+# evaluation and checkpoint every 2000 iterations. If you change max_epochs
+# in a derived config, also set param_scheduler[0].end.
+max_epochs = 100
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(
+        type='AdamW', lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+        weight_decay=0.),
+    clip_grad=None)
+param_scheduler = [
+    dict(
+        type='WarmupCosineEpochLR',
+        warmup_epochs=10,
+        warmup_start_lr=1e-8,
+        eta_min=5e-6,
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        convert_to_iter_based=True)
+]
+train_cfg = dict(
+    type='IterBasedEpochTrainLoop', max_epochs=max_epochs, val_interval=2000)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=2000,
+        save_best='mIoU',
+        rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SITSVisualizationHook', draw=False))

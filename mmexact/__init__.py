@@ -1,0 +1,15 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""mmexact: Exact (CVPR 2025) and generic SITS components for mmseg 1.x.
+
+Importing the package registers every component into mmsegmentation's
+registries and installs the safe checkpoint loader (see
+:mod:`mmexact.utils.checkpoint`).
+"""
+from .utils.checkpoint import register_safe_checkpoint_loader
+
+register_safe_checkpoint_loader()
+
+from . import datasets, engine, models  # noqa: E402,F401
+
+__version__ = '0.1.0'
+__all__ = ['__version__', 'datasets', 'engine', 'models']

@@ -1,0 +1,10 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+from .pastis import dates_to_doy, read_pastis_window
+from .pastis24 import read_pastis24_window
+from .pseudo_label import read_pseudo_label
+from .validate import SITSDataError, validate_sits_sample
+
+__all__ = [
+    'SITSDataError', 'dates_to_doy', 'read_pastis24_window',
+    'read_pastis_window', 'read_pseudo_label', 'validate_sits_sample'
+]

@@ -1,0 +1,51 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""Checks shared by all SITS readers; errors always name the source."""
+import numpy as np
+
+__all__ = ['SITSDataError', 'validate_sits_sample']
+
+
+class SITSDataError(ValueError):
+    """A SITS data file is malformed; the message names the file."""
+
+
+def validate_sits_sample(img: np.ndarray,
+                         doy: np.ndarray,
+                         labels: np.ndarray,
+                         source: str,
+                         max_label: int = 19) -> None:
+    """Validate the arrays of one sample.
+
+    Args:
+        img (np.ndarray): Image time series (T, C, H, W).
+        doy (np.ndarray): Day of year per frame (T,), values 1..366.
+        labels (np.ndarray | None): Semantic labels (H, W), 0..max_label.
+        source (str): File (or file + window) the arrays came from.
+        max_label (int): Largest valid label value. Defaults to 19 (void).
+
+    Raises:
+        SITSDataError: Any inconsistency, with ``source`` in the message.
+    """
+    if not isinstance(img, np.ndarray) or img.ndim != 4:
+        shape = getattr(img, 'shape', type(img).__name__)
+        raise SITSDataError(f'{source}: "img" must be a (T, C, H, W) array, '
+                            f'got {shape}')
+    if img.shape[0] == 0:
+        raise SITSDataError(f'{source}: the time series is empty (T = 0)')
+    doy = np.asarray(doy)
+    if doy.shape != (img.shape[0], ):
+        raise SITSDataError(f'{source}: "doy" has shape {doy.shape}, '
+                            f'expected ({img.shape[0]},) to match "img"')
+    if doy.size and (doy.min() < 1 or doy.max() > 366):
+        bad = doy[(doy < 1) | (doy > 366)]
+        raise SITSDataError(f'{source}: day-of-year values must lie in '
+                            f'1..366, found {bad.tolist()[:5]}')
+    if labels is None:
+        return
+    if labels.shape != img.shape[-2:]:
+        raise SITSDataError(f'{source}: labels have shape {labels.shape}, '
+                            f'image is {img.shape[-2:]}')
+    if labels.size and (labels.min() < 0 or labels.max() > max_label):
+        raise SITSDataError(
+            f'{source}: label values must lie in 0..{max_label}, found '
+            f'{int(labels.min())}..{int(labels.max())}')

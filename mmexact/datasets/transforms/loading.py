@@ -1,0 +1,98 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+from typing import Optional
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmseg.registry import TRANSFORMS
+from ..pastis_meta import PASTIS_VOID, image_labels_from_mask, remap_void
+from ..readers import (SITSDataError, read_pastis24_window,
+                       read_pastis_window, read_pseudo_label)
+
+__all__ = ['LoadSITSSample']
+
+
+@TRANSFORMS.register_module()
+class LoadSITSSample(BaseTransform):
+    """Load one SITS sample (any supported layout) and its labels.
+
+    The dataset decides the layout through ``results['sits_format']``:
+    ``'pastis24'`` (a window pickle at ``img_path``) or ``'pastis'`` (a
+    window of a raw ``DATA_S2`` patch). Pixel labels have void (19) mapped
+    to 255, the ignore index used everywhere in mmexact. Image-level labels
+    (Exact's rule: crop class present iff it covers > 1 % of the window)
+    are derived from the *ground-truth* pixel labels. When the dataset
+    gives a pseudo-label map (``seg_map_path``), it replaces the pixel
+    labels afterwards.
+
+    Required Keys:
+
+    - sits_format, img_path
+    - seg_map_path (optional), target_path, dates, window (raw layout)
+
+    Added Keys:
+
+    - img (np.float32, (T, C, H, W)), doy (np.int64, (T,))
+    - gt_seg_map (np.uint8, (H, W)), seg_fields
+    - gt_cls_label (np.uint8, (num_image_classes,))
+    - img_shape, ori_shape, num_frames
+
+    Args:
+        num_image_classes (int): Foreground classes of the image-level
+            label. Defaults to 18 (PASTIS).
+        min_class_fraction (float): Presence threshold. Defaults to 0.01.
+        num_classes (int): Valid pseudo-label values are
+            ``0..num_classes-1`` (and 255). Defaults to 19.
+        void_label (int): Raw void value, mapped to 255. Defaults to 19.
+    """
+
+    def __init__(self,
+                 num_image_classes: int = 18,
+                 min_class_fraction: float = 0.01,
+                 num_classes: int = 19,
+                 void_label: Optional[int] = PASTIS_VOID) -> None:
+        self.num_image_classes = num_image_classes
+        self.min_class_fraction = min_class_fraction
+        self.num_classes = num_classes
+        self.void_label = void_label
+
+    def _read(self, results: dict) -> dict:
+        fmt = results.get('sits_format', 'pastis24')
+        if fmt == 'pastis24':
+            return read_pastis24_window(results['img_path'])
+        if fmt == 'pastis':
+            return read_pastis_window(results['img_path'],
+                                      results.get('target_path'),
+                                      results['dates'], results['window'])
+        raise SITSDataError(f'{results.get("img_path")}: unknown '
+                            f'sits_format {fmt!r}')
+
+    def transform(self, results: dict) -> dict:
+        sample = self._read(results)
+        img = sample['img'].astype(np.float32)
+        results['img'] = img
+        results['doy'] = sample['doy']
+        results['num_frames'] = img.shape[0]
+        results['img_shape'] = img.shape[-2:]
+        results['ori_shape'] = img.shape[-2:]
+        labels = sample['labels']
+        if labels is None:
+            labels = np.full(img.shape[-2:], 255, dtype=np.uint8)
+        results['gt_cls_label'] = image_labels_from_mask(
+            labels, self.num_image_classes, self.min_class_fraction)
+        if self.void_label is not None:
+            labels = remap_void(labels, self.void_label)
+        if results.get('seg_map_path'):
+            labels = read_pseudo_label(results['seg_map_path'],
+                                       img.shape[-2:], self.num_classes)
+        results['gt_seg_map'] = labels
+        results.setdefault('seg_fields', [])
+        if 'gt_seg_map' not in results['seg_fields']:
+            results['seg_fields'].append('gt_seg_map')
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(num_image_classes='
+                f'{self.num_image_classes}, min_class_fraction='
+                f'{self.min_class_fraction}, num_classes={self.num_classes},'
+                f' void_label={self.void_label})')

@@ -1,0 +1,92 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+import json
+from typing import Optional, Sequence
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmseg.registry import TRANSFORMS
+from ..pastis_meta import PASTIS_FOLD1_MEAN, PASTIS_FOLD1_STD
+
+__all__ = ['NormalizeSITS']
+
+
+@TRANSFORMS.register_module()
+class NormalizeSITS(BaseTransform):
+    """Per-band standardisation ``(x - mean_b) / std_b`` of every frame.
+
+    Statistics come from, in order of precedence: ``mean``/``std``; or a
+    ``NORM_S2_patch.json`` file (``{"Fold_k": {"mean": [...], "std":
+    [...]}}``) averaged over ``folds`` (the official PASTIS loader's rule);
+    or, by default, PASTIS's "Fold_1" statistics, which TSViT and Exact use
+    for every split.
+
+    Required Keys:
+
+    - img (np.ndarray, (T, C, H, W))
+
+    Modified Keys:
+
+    - img (np.float32)
+
+    Args:
+        mean (Sequence[float], optional): Per-band means.
+        std (Sequence[float], optional): Per-band standard deviations.
+        norm_file (str, optional): Path of ``NORM_S2_patch.json``.
+        folds (Sequence[int]): Folds to average when reading ``norm_file``.
+            Defaults to (1, ).
+    """
+
+    def __init__(self,
+                 mean: Optional[Sequence[float]] = None,
+                 std: Optional[Sequence[float]] = None,
+                 norm_file: Optional[str] = None,
+                 folds: Sequence[int] = (1, )) -> None:
+        if (mean is None) != (std is None):
+            raise ValueError('give both mean and std, or neither')
+        if mean is None and norm_file is not None:
+            mean, std = self._read_norm_file(norm_file, folds)
+        elif mean is None:
+            mean, std = PASTIS_FOLD1_MEAN, PASTIS_FOLD1_STD
+        self.mean = np.asarray(mean, dtype=np.float32)
+        self.std = np.asarray(std, dtype=np.float32)
+        if self.mean.shape != self.std.shape or self.mean.ndim != 1:
+            raise ValueError('mean and std must be 1-D and of equal length')
+        if (self.std <= 0).any():
+            raise ValueError('std must be positive')
+        self.norm_file = norm_file
+        self.folds = tuple(folds)
+
+    @staticmethod
+    def _read_norm_file(path: str, folds: Sequence[int]):
+        try:
+            with open(path) as f:
+                stats = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f'{path}: cannot read normalisation file '
+                             f'({exc})') from exc
+        means, stds = [], []
+        for fold in folds:
+            key = f'Fold_{fold}'
+            if key not in stats or 'mean' not in stats[key] \
+                    or 'std' not in stats[key]:
+                raise ValueError(f'{path}: no "mean"/"std" for {key} '
+                                 f'(available: {sorted(stats)})')
+            means.append(stats[key]['mean'])
+            stds.append(stats[key]['std'])
+        return np.mean(means, axis=0), np.mean(stds, axis=0)
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        if img.shape[1] != self.mean.size:
+            raise ValueError(
+                f'{results.get("img_path", "sample")}: image has '
+                f'{img.shape[1]} bands, normalisation has {self.mean.size}')
+        img = (img.astype(np.float32) - self.mean[:, None, None]) \
+            / self.std[:, None, None]
+        results['img'] = img
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(mean={self.mean.tolist()}, '
+                f'std={self.std.tolist()})')

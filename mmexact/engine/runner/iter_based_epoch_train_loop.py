@@ -1,0 +1,50 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+from typing import Dict, Optional, Union
+
+from mmengine.runner import IterBasedTrainLoop
+from torch.utils.data import DataLoader
+
+from mmseg.registry import LOOPS
+
+__all__ = ['IterBasedEpochTrainLoop']
+
+
+@LOOPS.register_module()
+class IterBasedEpochTrainLoop(IterBasedTrainLoop):
+    """``IterBasedTrainLoop`` whose length may be given in epochs.
+
+    Exact's schedules are defined in epochs (20 for stage 1, 100 for
+    stage 2) while validation and checkpoints happen every N iterations,
+    and an iteration-based loop is what lets ``--resume`` continue exactly
+    (MMEngine skips the already consumed batches). With ``max_epochs`` the
+    loop runs ``max_epochs * len(dataloader)`` iterations; pair it with
+    ``DefaultSampler(shuffle=True)`` to get true epochs (a fresh permutation
+    per epoch, last batch possibly smaller), as the reference does.
+
+    Args:
+        runner (Runner): The runner.
+        dataloader (DataLoader | dict): Training dataloader.
+        max_epochs (int, optional): Length in epochs.
+        max_iters (int, optional): Length in iterations (if no epochs).
+        **kwargs: ``val_begin``, ``val_interval``, ``dynamic_intervals``.
+    """
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 max_epochs: Optional[int] = None,
+                 max_iters: Optional[int] = None,
+                 **kwargs) -> None:
+        if (max_epochs is None) == (max_iters is None):
+            raise ValueError('give exactly one of max_epochs and max_iters')
+        super().__init__(runner, dataloader, max_iters=max_iters or 1,
+                         **kwargs)
+        self.iters_per_epoch = len(self.dataloader)
+        if max_epochs is not None:
+            self._max_iters = int(max_epochs) * self.iters_per_epoch
+            self._max_epochs = int(max_epochs)
+
+    @property
+    def epoch(self) -> int:
+        """Current (0-based) epoch, derived from the iteration."""
+        return self._iter // max(self.iters_per_epoch, 1)

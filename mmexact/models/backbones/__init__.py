@@ -1,0 +1,4 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+from .tsvit import TSViT
+
+__all__ = ['TSViT']

@@ -1,0 +1,4 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+from .sits_data_preprocessor import SITSDataPreProcessor
+
+__all__ = ['SITSDataPreProcessor']

@@ -1,0 +1,90 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+__all__ = ['SDPAttention']
+
+
+class SDPAttention(BaseModule):
+    """Multi-head self-attention through ``scaled_dot_product_attention``.
+
+    ``qkv`` is one bias-free ``Linear(embed_dims, 3 * num_heads *
+    head_dims)`` whose output is laid out ``(q | k | v, head, dim)``; the
+    output projection has a bias. Optionally returns the head-averaged
+    attention probabilities of the first ``num_query_tokens`` queries over
+    the remaining keys (the "class-to-frame" slice Exact's temporal clues
+    need) without materialising the full attention map.
+
+    Args:
+        embed_dims (int): Token width d.
+        num_heads (int): Number of heads.
+        head_dims (int): Width of each head.
+        attn_drop (float): Dropout on attention weights (training only).
+        proj_drop (float): Dropout after the output projection.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 embed_dims: int,
+                 num_heads: int,
+                 head_dims: int,
+                 attn_drop: float = 0.,
+                 proj_drop: float = 0.,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.num_heads = num_heads
+        self.head_dims = head_dims
+        self.scale = head_dims**-0.5
+        inner = num_heads * head_dims
+        self.qkv = nn.Linear(embed_dims, 3 * inner, bias=False)
+        self.proj = nn.Linear(inner, embed_dims)
+        self.attn_drop = attn_drop
+        self.proj_drop = nn.Dropout(proj_drop)
+
+    def forward(self,
+                x: Tensor,
+                key_mask: Optional[Tensor] = None,
+                slice_queries: int = 0) -> Tuple[Tensor, Optional[Tensor]]:
+        """Forward.
+
+        Args:
+            x (Tensor): Tokens (N, L, d).
+            key_mask (Tensor, optional): Bool (N, L), True = key may be
+                attended. ``None`` attends to every key.
+            slice_queries (int): If > 0, also return the head-averaged
+                softmax probabilities of queries ``[:slice_queries]`` over
+                keys ``[slice_queries:]``.
+
+        Returns:
+            tuple[Tensor, Tensor | None]: Output (N, L, d) and the
+            attention slice (N, slice_queries, L - slice_queries) or None.
+        """
+        n, length, _ = x.shape
+        qkv = self.qkv(x).view(n, length, 3, self.num_heads, self.head_dims)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (N, h, L, dh)
+        mask = None if key_mask is None else key_mask[:, None, None, :]
+        out = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask=mask,
+            dropout_p=self.attn_drop if self.training else 0.)
+        out = out.transpose(1, 2).reshape(n, length, -1)
+        out = self.proj_drop(self.proj(out))
+        attn_slice = None
+        if slice_queries > 0:
+            attn_slice = self._query_slice(q, k, mask, slice_queries)
+        return out, attn_slice
+
+    def _query_slice(self, q: Tensor, k: Tensor, mask: Optional[Tensor],
+                     num: int) -> Tensor:
+        # Only `num` query rows are scored: (N, h, num, L) instead of L x L.
+        logits = torch.matmul(q[:, :, :num], k.transpose(-2, -1)) * self.scale
+        if mask is not None:
+            logits = logits.masked_fill(~mask, float('-inf'))
+        probs = logits.float().softmax(dim=-1)
+        return probs[..., num:].mean(dim=1).to(q.dtype)

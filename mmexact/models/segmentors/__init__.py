@@ -1,0 +1,4 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+from .sits_encoder_decoder import SITSEncoderDecoder
+
+__all__ = ['SITSEncoderDecoder']
