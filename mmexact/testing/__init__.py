@@ -1,4 +1,8 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 from .fake_pastis import make_fake_pastis, make_fake_pastis24
+from .tiny_configs import tiny_segmentor_cfg, tiny_tsvit_cfg
 
-__all__ = ['make_fake_pastis', 'make_fake_pastis24']
+__all__ = [
+    'make_fake_pastis', 'make_fake_pastis24', 'tiny_tsvit_cfg',
+    'tiny_segmentor_cfg'
+]

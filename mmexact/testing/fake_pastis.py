@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from mmexact.datasets.pastis24_converter import convert_pastis_to_pastis24
+from mmexact.datasets.readers import dates_to_doy
 
 __all__ = ['make_fake_pastis', 'make_fake_pastis24']
 
@@ -78,10 +79,7 @@ def make_fake_pastis(root: str,
         pid = 10000 + i
         t = int(rng.integers(num_frames[0], num_frames[1] + 1))
         dates = _dates(rng, t)
-        doy = np.array([
-            int(np.datetime64(f'{str(d)[:4]}-{str(d)[4:6]}-{str(d)[6:]}') -
-                np.datetime64(f'{str(d)[:4]}-01-01')) + 1 for d in dates
-        ])
+        doy = dates_to_doy(dates)
         target = _labels(rng, size, classes)
         np.save(osp.join(root, 'ANNOTATIONS', f'TARGET_{pid}.npy'), target)
         np.save(

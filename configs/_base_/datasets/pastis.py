@@ -45,5 +45,5 @@ test_dataloader = dict(
         folds=(5, ),
         pipeline=test_pipeline,
         **window))
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+val_evaluator = dict(type='SITSIoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

@@ -41,5 +41,5 @@ test_dataloader = dict(
         data_root=data_root,
         folds=(5, ),
         pipeline=test_pipeline))
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+val_evaluator = dict(type='SITSIoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

@@ -4,6 +4,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseDataPreprocessor
+from mmengine.structures import PixelData
 from torch import Tensor
 
 from mmseg.registry import MODELS
@@ -105,9 +106,10 @@ class SITSDataPreProcessor(BaseDataPreprocessor):
             sample = samples[i]
             if pad_h or pad_w:
                 if 'gt_sem_seg' in sample:
-                    seg = sample.gt_sem_seg.data
-                    sample.gt_sem_seg.data = F.pad(
-                        seg, (0, pad_w, 0, pad_h), value=self.seg_pad_val)
+                    seg = F.pad(sample.gt_sem_seg.data, (0, pad_w, 0, pad_h),
+                                value=self.seg_pad_val)
+                    sample.gt_sem_seg = PixelData(
+                        data=seg, metainfo=sample.gt_sem_seg.metainfo)
             sample.set_metainfo(
                 dict(
                     img_shape=tuple(inputs[i].shape[-2:]),

@@ -2,6 +2,7 @@
 from typing import List
 
 import torch.nn.functional as F
+from mmengine.config import ConfigDict
 from torch import Tensor
 
 from mmseg.models.segmentors import EncoderDecoder
@@ -21,8 +22,14 @@ class SITSEncoderDecoder(EncoderDecoder):
     dimensions instead, so whole and slide inference work for 5-D inputs:
     e.g. a model trained on 24 x 24 windows maps a whole 128 x 128 PASTIS
     patch with ``test_cfg=dict(mode='slide', crop_size=(24, 24),
-    stride=(16, 16))``. Training and everything else is inherited.
+    stride=(16, 16))``. Training and everything else is inherited;
+    ``train_cfg`` / ``test_cfg`` may be plain dicts.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.train_cfg = ConfigDict(self.train_cfg or {})
+        self.test_cfg = ConfigDict(self.test_cfg or {})
 
     def predict(self,
                 inputs: Tensor,

@@ -1,0 +1,4 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+from .sits_iou_metric import SITSIoUMetric
+
+__all__ = ['SITSIoUMetric']

@@ -1,0 +1,42 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""Every config builds: model, pipelines and datasets (on fake data)."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.dataset import Compose
+
+from mmseg.registry import DATASETS, MODELS
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                         recursive=True) if '_base_' not in p)
+
+
+def test_there_are_configs():
+    names = {osp.relpath(p, osp.join(REPO, 'configs')) for p in CONFIGS}
+    assert {'tsvit/tsvit_pastis24-24x24.py',
+            'tsvit/tsvit-fcn_pastis24-24x24.py',
+            'tsvit/tsvit_pastis-24x24.py'} <= names
+
+
+@pytest.mark.parametrize('path', CONFIGS,
+                         ids=[osp.relpath(p, REPO) for p in CONFIGS])
+def test_config_builds(path, fake_pastis24):
+    cfg = Config.fromfile(path)
+    assert cfg.custom_imports['imports'] == ['mmexact']
+    model = MODELS.build(cfg.model)
+    assert hasattr(model, 'data_preprocessor')
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        ds_cfg = cfg[key]['dataset'].copy()
+        Compose(ds_cfg['pipeline'])
+        if ds_cfg['type'] == 'PASTIS24Dataset':
+            ds_cfg['data_root'] = fake_pastis24
+        else:
+            ds_cfg['data_root'] = osp.join(fake_pastis24, 'raw')
+        dataset = DATASETS.build(ds_cfg)
+        assert len(dataset) > 0
+        sample = dataset[0]
+        assert sample['inputs'].dim() == 4

@@ -1,0 +1,25 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+import pytest
+from torch.utils.data import DataLoader
+
+from mmexact.engine import IterBasedEpochTrainLoop
+
+
+class _Runner:
+
+    class visualizer:
+        dataset_meta = None
+
+
+def test_length_in_epochs():
+    loader = DataLoader(list(range(10)), batch_size=4)  # 3 batches/epoch
+    loop = IterBasedEpochTrainLoop(_Runner(), loader, max_epochs=5,
+                                   val_interval=2)
+    assert loop.max_iters == 15 and loop.max_epochs == 5
+    assert loop.iters_per_epoch == 3
+    loop._iter = 7
+    assert loop.epoch == 2
+    loop2 = IterBasedEpochTrainLoop(_Runner(), loader, max_iters=4)
+    assert loop2.max_iters == 4
+    with pytest.raises(ValueError, match='exactly one of'):
+        IterBasedEpochTrainLoop(_Runner(), loader)

@@ -1,0 +1,107 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""train -> --resume -> test through the shipped tools, in subprocesses.
+
+Runs without TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD: resuming and testing prove
+the in-plugin checkpoint fix.
+"""
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+TINY = """
+_base_ = ['{base}']
+model = dict(
+    backbone=dict(embed_dims=16, temporal_depth=1, spatial_depth=1,
+                  num_heads=2, head_dims=8, ffn_dims=32),
+    decode_head=dict(in_channels=16))
+train_pipeline = [
+    dict(type='LoadSITSSample'),
+    dict(type='NormalizeSITS'),
+    dict(type='PadOrCutSequence', max_seq_len=12),
+    dict(type='AppendDayOfYear'),
+    dict(type='SITSRandomFlip', prob=0.5),
+    dict(type='PackSITSInputs'),
+]
+test_pipeline = [
+    dict(type='LoadSITSSample'),
+    dict(type='NormalizeSITS'),
+    dict(type='PadOrCutSequence', max_seq_len=12),
+    dict(type='AppendDayOfYear'),
+    dict(type='PackSITSInputs'),
+]
+loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
+train_dataloader = dict(
+    **loader, dataset=dict(data_root='{root}', pipeline=train_pipeline))
+val_dataloader = dict(
+    **loader, dataset=dict(data_root='{root}', pipeline=test_pipeline))
+test_dataloader = val_dataloader
+train_cfg = dict(_delete_=True, type='IterBasedEpochTrainLoop', max_iters={iters},
+                 val_interval=2)
+default_hooks = dict(
+    logger=dict(interval=1),
+    checkpoint=dict(interval=2, save_best=None))
+"""
+
+
+def _run(args, cwd):
+    env = dict(os.environ)
+    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
+    env['PYTHONPATH'] = REPO
+    out = subprocess.run([sys.executable] + args, cwd=cwd, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, (out.stdout[-3000:] + out.stderr[-5000:])
+    return out.stdout + out.stderr
+
+
+def _write_cfg(tmp_path, base, root, iters, name):
+    cfg = tmp_path / name
+    cfg.write_text(TINY.format(base=osp.join(REPO, 'configs', base),
+                               root=root, iters=iters))
+    return str(cfg)
+
+
+@pytest.mark.parametrize('layout', ['pastis24', 'raw'])
+def test_train_resume_test(tmp_path, fake_pastis24, layout):
+    if layout == 'pastis24':
+        base, root = 'tsvit/tsvit_pastis24-24x24.py', fake_pastis24
+    else:
+        base, root = 'tsvit/tsvit_pastis-24x24.py', osp.join(
+            fake_pastis24, 'raw')
+    work = str(tmp_path / 'work')
+    cfg4 = _write_cfg(tmp_path, base, root, 4, 'tiny4.py')
+    log = _run([osp.join(REPO, 'tools', 'train.py'), cfg4, '--work-dir', work],
+               tmp_path)
+    assert 'mIoU' in log
+    assert osp.isfile(osp.join(work, 'iter_4.pth'))
+    assert osp.isfile(osp.join(work, 'last_checkpoint'))
+
+    cfg6 = _write_cfg(tmp_path, base, root, 6, 'tiny6.py')
+    log = _run([osp.join(REPO, 'tools', 'train.py'), cfg6, '--work-dir', work,
+                '--resume'], tmp_path)
+    assert 'Resumed' in log or 'resumed' in log
+    assert 'Iter(train) [5/6]' in log and 'Iter(train) [1/6]' not in log
+    assert osp.isfile(osp.join(work, 'iter_6.pth'))
+
+    out_dir, show_dir = tmp_path / 'pred', tmp_path / 'show'
+    log = _run([osp.join(REPO, 'tools', 'test.py'), cfg6,
+                osp.join(work, 'iter_6.pth'), '--work-dir', work, '--out',
+                str(out_dir), '--show-dir', str(show_dir)], tmp_path)
+    assert 'mIoU' in log
+    preds = sorted(glob.glob(str(out_dir / '*.png')))
+    assert [osp.basename(p) for p in preds] == [
+        f'10004_{j}.png' for j in range(4)]  # test split: fold 5
+    assert np.array(Image.open(preds[0])).shape == (24, 24)
+    shows = sorted(glob.glob(str(show_dir / '*.png')))
+    assert len(shows) == 4
+    im = np.array(Image.open(shows[0]))
+    assert im.shape[0] == 24 * 8 and im.shape[2] == 3
+    assert im.shape[1] == 3 * 24 * 8 + 2 * 4  # RGB | GT | prediction
