@@ -22,7 +22,7 @@ _base_ = ['{base}']
 model = dict(
     backbone=dict(embed_dims=16, temporal_depth=1, spatial_depth=1,
                   num_heads=2, head_dims=8, ffn_dims=32),
-    decode_head=dict(in_channels=16))
+    decode_head=dict(in_channels={head_in}))
 train_pipeline = [
     dict(type='LoadSITSSample'),
     dict(type='NormalizeSITS'),
@@ -62,10 +62,10 @@ def _run(args, cwd):
     return out.stdout + out.stderr
 
 
-def _write_cfg(tmp_path, base, root, iters, name):
+def _write_cfg(tmp_path, base, root, iters, name, head_in=16):
     cfg = tmp_path / name
     cfg.write_text(TINY.format(base=osp.join(REPO, 'configs', base),
-                               root=root, iters=iters))
+                               root=root, iters=iters, head_in=head_in))
     return str(cfg)
 
 
@@ -105,3 +105,16 @@ def test_train_resume_test(tmp_path, fake_pastis24, layout):
     im = np.array(Image.open(shows[0]))
     assert im.shape[0] == 24 * 8 and im.shape[2] == 3
     assert im.shape[1] == 3 * 24 * 8 + 2 * 4  # RGB | GT | prediction
+
+
+def test_fcn_head_config_trains_and_tests(tmp_path, fake_pastis24):
+    """TSViT feature maps under mmseg's stock FCNHead, through the tools."""
+    work = str(tmp_path / 'work')
+    cfg = _write_cfg(tmp_path, 'tsvit/tsvit-fcn_pastis24-24x24.py',
+                     fake_pastis24, 2, 'fcn.py', head_in=19 * 16)
+    log = _run([osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir', work],
+               tmp_path)
+    assert 'decode.loss_ce' in log and 'mIoU' in log
+    log = _run([osp.join(REPO, 'tools', 'test.py'), cfg,
+                osp.join(work, 'iter_2.pth'), '--work-dir', work], tmp_path)
+    assert 'mIoU' in log

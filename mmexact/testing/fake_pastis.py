@@ -129,3 +129,23 @@ def make_fake_pastis24(root: str,
     raw = make_fake_pastis(osp.join(root, 'raw'), **kwargs)
     convert_pastis_to_pastis24(raw, root, label_channels=label_channels)
     return root
+
+
+def main(argv=None) -> None:
+    """``python -m mmexact.testing.fake_pastis OUT [--pastis24]``."""
+    import argparse
+    parser = argparse.ArgumentParser(description='Write a tiny fake PASTIS '
+                                     'tree (raw layout, or PASTIS24).')
+    parser.add_argument('out')
+    parser.add_argument('--pastis24', action='store_true')
+    parser.add_argument('--num-patches', type=int, default=5)
+    parser.add_argument('--size', type=int, default=48)
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+    make = make_fake_pastis24 if args.pastis24 else make_fake_pastis
+    print(make(args.out, num_patches=args.num_patches, size=args.size,
+               seed=args.seed))
+
+
+if __name__ == '__main__':
+    main()

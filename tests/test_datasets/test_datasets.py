@@ -113,3 +113,31 @@ def test_metadata_without_dates(fake_pastis, tmp_path):
     with pytest.raises(SITSDataError, match=r'ID_PATCH 10000\): feature '
                        'lacks ID_PATCH or dates-S2'):
         PASTISDataset(data_root=str(root), folds=(1, ), pipeline=[])
+
+
+def test_converter_cli_three_channel_labels(fake_pastis, tmp_path):
+    import pickle
+    import runpy
+    import sys
+    argv = sys.argv
+    sys.argv = [
+        'pastis_to_pastis24.py', fake_pastis, str(tmp_path), '--folds', '2',
+        '--label-channels', '3'
+    ]
+    try:
+        runpy.run_path(
+            osp.join(osp.dirname(osp.dirname(osp.dirname(__file__))),
+                     'tools', 'dataset_converters', 'pastis_to_pastis24.py'),
+            run_name='__main__')
+    finally:
+        sys.argv = argv
+    lines = (tmp_path / 'fold-paths' / 'fold_2_paths.csv').read_text().split()
+    assert lines == [f'pickle24x24/10001_{j}.pickle' for j in range(4)]
+    with open(tmp_path / lines[3], 'rb') as f:
+        sample = pickle.load(f)
+    raw_target = np.load(osp.join(fake_pastis, 'ANNOTATIONS',
+                                  'TARGET_10001.npy'))
+    assert sample['labels'].shape == (3, 24, 24)
+    assert (sample['labels'] == raw_target[:, 24:, 24:]).all()
+    assert sample['img'].dtype == np.int16
+    assert np.all(np.diff(sample['doy']) >= 0)
