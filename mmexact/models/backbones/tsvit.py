@@ -1,5 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 from einops import rearrange
@@ -76,6 +76,9 @@ class TSViT(BaseModule):
             maps (B, K, d, h, w) for :class:`TSViTHead`; ``'featmap'``:
             ordinary feature maps (B, K*d, h, w) for any mmseg decode head;
             ``'raw'``: a dict with every intermediate (see :meth:`forward`).
+        with_temporal_attention (bool): In ``'raw'`` mode, also return the
+            class-to-frame attention averaged over layers, heads and patches
+            (Exact's temporal clue). Defaults to False.
         with_cp (bool): Gradient checkpointing per layer. Defaults to False.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -100,6 +103,7 @@ class TSViT(BaseModule):
                  mask_padded_frames: bool = True,
                  emulate_date_truncation: bool = False,
                  out_type: str = 'tokens',
+                 with_temporal_attention: bool = False,
                  with_cp: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -122,6 +126,7 @@ class TSViT(BaseModule):
         self.mask_padded_frames = mask_padded_frames
         self.emulate_date_truncation = emulate_date_truncation
         self.out_type = out_type
+        self.with_temporal_attention = with_temporal_attention
 
         self.patch_embed = nn.Linear(patch_size * patch_size * in_channels,
                                      embed_dims)
@@ -193,19 +198,22 @@ class TSViT(BaseModule):
     def temporal(self,
                  tokens: Tensor,
                  valid: Tensor,
-                 slice_attn: bool = False
-                 ) -> Tuple[Tensor, Tensor, List[Tensor]]:
+                 with_attention: bool = False
+                 ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
         """Temporal encoder over every patch.
 
         Args:
             tokens (Tensor): Frame tokens (B, N, T, d).
             valid (Tensor): Valid-frame mask (B, T).
-            slice_attn (bool): Also return per layer the class->frame
-                attention probabilities, averaged over heads.
+            with_attention (bool): Also return the class->frame attention
+                probabilities averaged over layers, heads and patches.
+                Only the (K x T) query slice is computed per layer and it is
+                reduced over patches at once, so the full attention maps
+                are never stored.
 
         Returns:
             tuple: class-token outputs (B, N, K, d), frame outputs
-            (B, N, T, d) and a list of attention slices (B, N, K, T).
+            (B, N, T, d) and the attention (B, K, T) or None.
         """
         b, n, t, d = tokens.shape
         k = self.num_tokens
@@ -218,10 +226,13 @@ class TSViT(BaseModule):
             key_mask = torch.cat([valid.new_ones(b, k), valid], dim=1)
             key_mask = key_mask.repeat_interleave(n, dim=0)
         out, slices = self.temporal_encoder(
-            self.drop(seq), key_mask, k if slice_attn else 0)
+            self.drop(seq), key_mask, k if with_attention else 0)
         out = out.view(b, n, k + t, d)
-        slices = [s.view(b, n, k, t) for s in slices]
-        return out[:, :, :k], out[:, :, k:], slices
+        attn = None
+        if with_attention:
+            attn = sum(s.view(b, n, k, t).mean(dim=1)
+                       for s in slices) / len(slices)
+        return out[:, :, :k], out[:, :, k:], attn
 
     def spatial(self, cls_feats: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
         """Spatial encoder per class.
@@ -259,19 +270,26 @@ class TSViT(BaseModule):
         Returns:
             tuple | dict: Depends on ``out_type``. ``'raw'`` returns
             ``temporal_cls`` (B, N, K, d), ``temporal_seq`` (B, N, T, d),
-            ``spatial`` (B, K, N, d), ``global`` (B, K, d) or None and
-            ``valid`` (B, T).
+            ``spatial`` (B, K, N, d), ``global_tokens`` (B, K, d) or None,
+            ``temporal_attention`` (B, K, T) or None, and ``frame_mask``
+            (B, T): the frames that take part in attention (all frames
+            when ``mask_padded_frames`` is False).
         """
+        raw = self.out_type == 'raw'
         tokens, valid, _ = self.embed(x)
-        cls_feats, seq_feats, _ = self.temporal(tokens, valid)
+        cls_feats, seq_feats, attn = self.temporal(
+            tokens, valid, raw and self.with_temporal_attention)
         spatial, global_tok = self.spatial(cls_feats)
-        if self.out_type == 'raw':
+        if raw:
+            frame_mask = valid if self.mask_padded_frames \
+                else torch.ones_like(valid)
             return dict(
                 temporal_cls=cls_feats,
                 temporal_seq=seq_feats,
                 spatial=spatial,
                 global_tokens=global_tok,
-                valid=valid)
+                temporal_attention=attn,
+                frame_mask=frame_mask)
         maps = self.to_maps(spatial)
         if self.out_type == 'featmap':
             return (maps.flatten(1, 2), )

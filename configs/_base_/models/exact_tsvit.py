@@ -1,0 +1,59 @@
+# Exact's classification network (exact-method.md §3-§7): TSViT with 18
+# temporal class tokens (one per crop class) and one shared spatial class
+# token, depths 8 + 4, 4 heads x 64, MLP 512; CBCAMHead with prototypes,
+# clue contrastive loss and TAAP. 3,245,442 parameters (one-hot width 366).
+# Reference switches: residual_mode='exact_cls', prototypes mode 'grad'.
+model = dict(
+    type='SITSCAMSegmentor',
+    data_preprocessor=dict(type='SITSDataPreProcessor'),
+    backbone=dict(
+        type='TSViT',
+        img_size=24,
+        patch_size=2,
+        in_channels=10,
+        embed_dims=128,
+        num_tokens=18,
+        temporal_depth=8,
+        spatial_depth=4,
+        num_heads=4,
+        head_dims=64,
+        ffn_dims=512,
+        drop_rate=0.,
+        doy_vocab=366,
+        spatial_cls_token=True,
+        residual_mode='exact_cls',
+        mask_padded_frames=True,
+        out_type='raw',
+        with_temporal_attention=True),
+    decode_head=dict(
+        type='CBCAMHead',
+        in_channels=128,
+        num_classes=19,
+        cls_weight=1.0,
+        aux_weight=0.5,
+        bg_threshold=0.35,
+        cam_gating='gt',
+        prototypes=dict(
+            type='ClassPrototypes', num_prototypes=2, mode='grad',
+            momentum=0.999),
+        refiner=dict(
+            type='TemporalAffinityRefiner', dilations=(2, ), num_iters=3,
+            alpha=0.3),
+        loss_cbl=dict(
+            type='ClueContrastiveLoss',
+            fg_thr=0.4,
+            bg_thr=0.2,
+            temperature=0.1,
+            sinkhorn_eps=0.05,
+            sinkhorn_iters=3,
+            gumbel_tau=0.5,
+            class_average='all',
+            ema_assignment='gumbel',
+            ema_weight_power=2.,
+            loss_weight=0.01),
+        tap_weight=0.015,
+        proto_start_iter=4000,
+        temporal_weight_temperature=1.0,
+        num_chunks=1),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))

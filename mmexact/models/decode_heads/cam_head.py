@@ -1,0 +1,228 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import build_norm_layer
+from mmengine.logging import MessageHub
+from torch import Tensor, nn
+
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, SampleList
+from ..utils import cams_to_seg_scores, minmax_normalize_cams
+
+__all__ = ['CAMHead']
+
+
+@MODELS.register_module()
+class CAMHead(BaseDecodeHead):
+    """Multi-label classification head with class activation maps.
+
+    Trained from image-level labels only (the data field ``gt_cls_label``
+    (K,) of each sample; pixel labels are never read in training). It reads
+    the ``'raw'`` output of a :class:`TSViT` with one temporal class token
+    per crop class and a spatial class token, and computes (exact-method.md
+    §3.4):
+
+    - ``cls_logits`` (B, K): ``LayerNorm -> Linear(d, 1)`` on the global
+      token of each class;
+    - ``A_S``, ``A_T`` (B, K, h, w): one shared ``Conv2d(d, 1, 3, p=1)``
+      (``patch_head``) applied to the spatial and to the temporal class
+      features; their spatial means are the auxiliary logits.
+
+    Loss: ``MLSM(cls) * cls_weight + aux_weight * (MLSM(spatial) +
+    MLSM(temporal))``, MLSM = multi-label soft margin (1 and 0.5 in Exact).
+
+    In ``predict`` this vanilla head uses the patch-head CAM
+    ``(ReLU(A_S) + ReLU(A_T)) / 2``; :class:`CBCAMHead` replaces it by the
+    clue-based CAM. CAMs are gated by class labels, min-max normalised per
+    present class, upsampled (bilinear, ``align_corners=True``) and stacked
+    behind a constant background channel ``bg_threshold``, giving
+    per-pixel scores (B, K + 1, H, W) whose argmax is the pseudo label — so
+    mmseg's ``IoUMetric`` measures CAM quality unchanged.
+
+    Args:
+        in_channels (int): Token width d.
+        num_classes (int): Output classes incl. background (K + 1).
+            Defaults to 19.
+        cls_weight (float): Weight of the global MLSM loss. Defaults to 1.
+        aux_weight (float): Weight of each patch-logit MLSM loss.
+            Defaults to 0.5.
+        bg_threshold (float): theta of the background channel in
+            ``predict``. Defaults to 0.35 (the reference picks theta per run
+            by a sweep, see ``tools/generate_pseudo_labels.py``).
+        cam_gating (str): Which classes get a CAM in ``predict``: ``'gt'``
+            (image labels of the sample: the WSSS evaluation protocol and
+            the one used for pseudo labels; default) or ``'pred'`` (the
+            classifier's own predictions, for unlabelled data).
+        pred_threshold (float): Probability above which a class counts as
+            predicted with ``cam_gating='pred'``. Defaults to 0.5.
+        norm_cfg (dict): Norm of the global classifier.
+        **kwargs: Passed to :class:`BaseDecodeHead`.
+    """
+
+    GATINGS = ('gt', 'pred')
+
+    def __init__(self,
+                 in_channels: int,
+                 num_classes: int = 19,
+                 cls_weight: float = 1.0,
+                 aux_weight: float = 0.5,
+                 bg_threshold: float = 0.35,
+                 cam_gating: str = 'gt',
+                 pred_threshold: float = 0.5,
+                 norm_cfg: dict = dict(type='LN'),
+                 init_cfg: Optional[dict] = None,
+                 **kwargs) -> None:
+        kwargs.setdefault('channels', in_channels)
+        kwargs.setdefault('dropout_ratio', 0.)
+        # unused (losses are computed from image labels), set to silence
+        # BaseDecodeHead's default-CE warning
+        kwargs.setdefault('loss_decode',
+                          dict(type='CrossEntropyLoss', avg_non_ignore=True))
+        super().__init__(
+            in_channels=in_channels,
+            num_classes=num_classes,
+            init_cfg=init_cfg,
+            **kwargs)
+        if cam_gating not in self.GATINGS:
+            raise ValueError(f'cam_gating must be one of {self.GATINGS}')
+        self.conv_seg = None
+        self.num_fg = num_classes - 1
+        self.cls_weight = cls_weight
+        self.aux_weight = aux_weight
+        self.bg_threshold = bg_threshold
+        self.cam_gating = cam_gating
+        self.pred_threshold = pred_threshold
+        self.cls_norm = build_norm_layer(norm_cfg, in_channels)[1]
+        self.cls_fc = nn.Linear(in_channels, 1)
+        self.patch_head = nn.Conv2d(in_channels, 1, 3, padding=1)
+
+    # ------------------------------------------------------------------
+    @staticmethod
+    def _as_maps(tokens: Tensor, grid: Tuple[int, int]) -> Tensor:
+        """(B, K, N, d) -> (B, K, d, h, w)."""
+        b, k, n, d = tokens.shape
+        return tokens.permute(0, 1, 3, 2).reshape(b, k, d, *grid)
+
+    def _patch_cam(self, maps: Tensor) -> Tensor:
+        """Shared 3x3 conv on (B, K, d, h, w) -> (B, K, h, w)."""
+        b, k = maps.shape[:2]
+        out = self.patch_head(maps.flatten(0, 1))
+        return out.view(b, k, *maps.shape[-2:])
+
+    def _check(self, feats: Dict[str, Tensor]) -> Tuple[int, int]:
+        if not isinstance(feats, dict) or feats.get('global_tokens') is None:
+            raise ValueError(
+                f'{type(self).__name__} needs the raw TSViT output with a '
+                "spatial class token (out_type='raw', spatial_cls_token="
+                'True)')
+        b, n, k, _ = feats['temporal_cls'].shape
+        if k != self.num_fg:
+            raise ValueError(f'backbone has {k} class tokens, head expects '
+                             f'{self.num_fg} (num_classes - 1)')
+        side = int(round(n**0.5))
+        return side, n // side
+
+    def forward(self, inputs: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """Logits and CAMs.
+
+        Args:
+            inputs (dict): Raw TSViT output.
+
+        Returns:
+            dict: ``cls_logits`` (B, K), ``spatial_logits`` (B, K),
+            ``temporal_logits`` (B, K), ``cam_spatial`` and
+            ``cam_temporal`` (B, K, h, w) (the patch-head maps A_S, A_T).
+        """
+        grid = self._check(inputs)
+        g = inputs['global_tokens']
+        cls_logits = self.cls_fc(self.cls_norm(g)).squeeze(-1)
+        a_s = self._patch_cam(self._as_maps(inputs['spatial'], grid))
+        f_t = inputs['temporal_cls'].permute(0, 2, 1, 3)  # (B, K, N, d)
+        a_t = self._patch_cam(self._as_maps(f_t, grid))
+        return dict(
+            cls_logits=cls_logits,
+            spatial_logits=a_s.mean(dim=(-2, -1)),
+            temporal_logits=a_t.mean(dim=(-2, -1)),
+            cam_spatial=a_s,
+            cam_temporal=a_t)
+
+    # ------------------------------------------------------------------
+    @staticmethod
+    def image_labels(batch_data_samples: SampleList) -> Tensor:
+        """Stack the ``gt_cls_label`` fields into (B, K) float."""
+        try:
+            return torch.stack(
+                [s.gt_cls_label for s in batch_data_samples]).float()
+        except AttributeError as exc:
+            raise KeyError('samples carry no "gt_cls_label"; load them with '
+                           'LoadSITSSample and pack with PackSITSInputs'
+                           ) from exc
+
+    @staticmethod
+    def current_step() -> int:
+        """1-based training iteration, read from the Runner's MessageHub."""
+        it = MessageHub.get_current_instance().get_info('iter')
+        return 1 if it is None else int(it) + 1
+
+    def loss_by_feat(self, outputs: Dict[str, Tensor],
+                     batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        labels = self.image_labels(batch_data_samples).to(
+            outputs['cls_logits'])
+        mlsm = F.multilabel_soft_margin_loss
+        return dict(
+            loss_cls=self.cls_weight * mlsm(outputs['cls_logits'], labels),
+            loss_aux=self.aux_weight *
+            (mlsm(outputs['spatial_logits'], labels) +
+             mlsm(outputs['temporal_logits'], labels)))
+
+    def loss(self, inputs: Dict[str, Tensor], batch_data_samples: SampleList,
+             train_cfg: ConfigType) -> Dict[str, Tensor]:
+        return self.loss_by_feat(self.forward(inputs), batch_data_samples)
+
+    # ------------------------------------------------------------------
+    def raw_cams(self, inputs: Dict[str, Tensor],
+                 outputs: Dict[str, Tensor], labels: Tensor) -> Tensor:
+        """Un-normalised CAMs (B, K, h, w) used for prediction."""
+        return (outputs['cam_spatial'].relu() +
+                outputs['cam_temporal'].relu()) / 2
+
+    def gate_labels(self, outputs: Dict[str, Tensor],
+                    batch_data_samples: Optional[SampleList]) -> Tensor:
+        """Classes that receive a CAM, (B, K) float."""
+        if self.cam_gating == 'gt' and batch_data_samples is not None and \
+                all('gt_cls_label' in s for s in batch_data_samples):
+            return self.image_labels(batch_data_samples).to(
+                outputs['cls_logits'])
+        return (outputs['cls_logits'].sigmoid() >
+                self.pred_threshold).float()
+
+    def predict_cams(self, inputs: Dict[str, Tensor],
+                     batch_data_samples: Optional[SampleList] = None
+                     ) -> Tuple[Tensor, Tensor]:
+        """Normalised CAMs (B, K, h, w) in [0, 1] and class probabilities.
+
+        Absent (gated-out) classes are all-zero.
+        """
+        outputs = self.forward(inputs)
+        labels = self.gate_labels(outputs, batch_data_samples)
+        cams = self.raw_cams(inputs, outputs, labels).float()
+        return minmax_normalize_cams(cams, labels), \
+            outputs['cls_logits'].sigmoid()
+
+    def predict_with_scores(self, inputs: Dict[str, Tensor],
+                            batch_img_metas: List[dict],
+                            batch_data_samples: Optional[SampleList] = None
+                            ) -> Tuple[Tensor, Tensor]:
+        """Seg scores (B, K + 1, H, W) and class probabilities (B, K)."""
+        cams, probs = self.predict_cams(inputs, batch_data_samples)
+        meta = batch_img_metas[0]
+        size = meta.get('pad_shape', meta.get('img_shape'))[:2]
+        return cams_to_seg_scores(cams, self.bg_threshold, size), probs
+
+    def predict(self, inputs: Dict[str, Tensor], batch_img_metas: List[dict],
+                test_cfg: ConfigType) -> Tensor:
+        """Seg scores from the predicted classes (no data samples here)."""
+        return self.predict_with_scores(inputs, batch_img_metas)[0]
