@@ -19,7 +19,8 @@ def test_there_are_configs():
     names = {osp.relpath(p, osp.join(REPO, 'configs')) for p in CONFIGS}
     assert {'tsvit/tsvit_pastis24-24x24.py',
             'tsvit/tsvit-fcn_pastis24-24x24.py',
-            'tsvit/tsvit_pastis-24x24.py'} <= names
+            'tsvit/tsvit_pastis-24x24.py', 'exact/exact_tsvit_pastis.py',
+            'cam/cam_tsvit_pastis.py'} <= names
 
 
 @pytest.mark.parametrize('path', CONFIGS,
@@ -36,6 +37,9 @@ def test_config_builds(path, fake_pastis24):
             ds_cfg['data_root'] = fake_pastis24
         else:
             ds_cfg['data_root'] = osp.join(fake_pastis24, 'raw')
+        if ds_cfg.get('pseudo_label_dir'):  # stage-2 configs (tested e2e)
+            assert key == 'train_dataloader'
+            ds_cfg['pseudo_label_dir'] = None
         dataset = DATASETS.build(ds_cfg)
         assert len(dataset) > 0
         sample = dataset[0]

@@ -1,0 +1,35 @@
+# Stage-1 (classification) schedule of Exact (exact-method.md §3.6): AdamW
+# 1e-3, wd 0, 20 epochs, linear warm-up over 3 epochs from 5e-6, cosine to
+# 5e-6 (phase from epoch 0), LR constant within an epoch; monitoring and a
+# checkpoint every 1000 iterations, all checkpoints kept (the CAM sweep
+# evaluates several). If you change max_epochs, also set
+# param_scheduler[0].end.
+max_epochs = 20
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(
+        type='AdamW', lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+        weight_decay=0.),
+    clip_grad=None)
+param_scheduler = [
+    dict(
+        type='WarmupCosineEpochLR',
+        warmup_epochs=3,
+        warmup_start_lr=5e-6,
+        eta_min=5e-6,
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        convert_to_iter_based=True)
+]
+train_cfg = dict(
+    type='IterBasedEpochTrainLoop', max_epochs=max_epochs, val_interval=1000)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SITSVisualizationHook', draw=False))
