@@ -6,6 +6,7 @@ writes the predicted label maps as PNGs; ``--show-dir DIR`` writes, per
 sample, an RGB composite of one date with ground truth and prediction.
 """
 import argparse
+import json
 import os
 import os.path as osp
 import sys
@@ -43,6 +44,8 @@ def parse_args(argv=None):
         default='none',
         help='job launcher')
     parser.add_argument('--tta', action='store_true', help='test-time aug.')
+    parser.add_argument(
+        '--metrics-out', help='also write the test metrics to this JSON file')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -95,7 +98,12 @@ def main(argv=None):
         cfg.test_evaluator['keep_results'] = True
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
-    runner.test()
+    metrics = runner.test()
+    if args.metrics_out:
+        with open(args.metrics_out, 'w') as f:
+            json.dump({k: v for k, v in metrics.items()
+                       if isinstance(v, (int, float, str))}, f, indent=2)
+    return metrics
 
 
 if __name__ == '__main__':

@@ -5,3 +5,4 @@ _dataset = dict(type='PASTISDataset', data_root='data/PASTIS',
 train_dataloader = dict(dataset=_dataset)
 val_dataloader = dict(dataset=_dataset)
 test_dataloader = dict(dataset=_dataset)
+stage2_config = 'exact-stage2_tsvit_pastis-raw.py'

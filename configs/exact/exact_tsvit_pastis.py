@@ -27,3 +27,5 @@ test_evaluator = dict(type='SITSIoUMetric', iou_metrics=['mIoU'])
 # prototypes are unused before the warm-up iteration ('grad' mode)
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', find_unused_parameters=True)
+# stage-2 config used by tools/run_exact_pipeline.py (relative to this file)
+stage2_config = 'exact-stage2_tsvit_pastis24-24x24.py'

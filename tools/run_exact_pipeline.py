@@ -1,0 +1,186 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""Run the whole Exact pipeline into one work dir, resumable stage by stage.
+
+    python tools/run_exact_pipeline.py configs/exact/exact_tsvit_pastis.py \
+        --work-dir work_dirs/exact_pipeline
+
+Stages (each skipped when its outputs exist, so an interrupted run simply
+continues; an interrupted training resumes from its last checkpoint):
+
+1. ``stage1``: train the classifier from image-level labels;
+2. ``cam``: CB-CAM quality of the last stage-1 checkpoint (tools/test.py);
+3. ``pseudo``: threshold sweep over the stage-1 checkpoints and pseudo-label
+   PNGs (tools/generate_pseudo_labels.py);
+4. ``stage2``: train the segmentation network on the pseudo labels;
+5. ``test``: evaluate the stage-2 checkpoint selected on the validation fold
+   on the test split;
+
+then a summary table (also ``summary.json`` / ``summary.md``).
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+from typing import Dict, List, Optional
+
+TOOLS = osp.dirname(osp.abspath(__file__))
+sys.path.insert(0, osp.dirname(TOOLS))
+
+STAGES = ('stage1', 'cam', 'pseudo', 'stage2', 'test')
+
+
+def _run(cmd: List[str]) -> None:
+    print('+ ' + ' '.join(cmd), flush=True)
+    subprocess.run([sys.executable] + cmd, check=True)
+
+
+def _iter_of(path: str) -> int:
+    m = re.search(r'iter_(\d+)\.pth$', path)
+    return int(m.group(1)) if m else -1
+
+
+def _checkpoints(work: str) -> List[str]:
+    return sorted(glob.glob(osp.join(work, 'iter_*.pth')), key=_iter_of)
+
+
+def _final_done(work: str, marker: str) -> bool:
+    return osp.isfile(osp.join(work, marker))
+
+
+def _train(config: str, work: str, options: List[str]) -> None:
+    if _final_done(work, 'DONE'):
+        return
+    cmd = [osp.join(TOOLS, 'train.py'), config, '--work-dir', work]
+    if osp.isfile(osp.join(work, 'last_checkpoint')):
+        cmd.append('--resume')
+    _run(cmd + (['--cfg-options'] + options if options else []))
+    with open(osp.join(work, 'DONE'), 'w') as f:
+        f.write('done\n')
+
+
+def _test(config: str, ckpt: str, work: str, out: str,
+          options: List[str]) -> Dict:
+    if not osp.isfile(out):
+        _run([osp.join(TOOLS, 'test.py'), config, ckpt, '--work-dir', work,
+              '--metrics-out', out] +
+             (['--cfg-options'] + options if options else []))
+    with open(out) as f:
+        return json.load(f)
+
+
+def _sweep_checkpoints(cfg, work: str, explicit: Optional[List[str]]):
+    if explicit:
+        return explicit
+    ckpts = _checkpoints(work)
+    start = cfg.model.get('decode_head', {}).get('proto_start_iter', 0)
+    chosen = [c for c in ckpts if _iter_of(c) >= start]
+    return chosen or ckpts[-1:]
+
+
+def _best_stage2(work: str) -> str:
+    best = glob.glob(osp.join(work, 'best_mIoU_iter_*.pth'))
+    return best[0] if best else _checkpoints(work)[-1]
+
+
+def main(argv=None) -> Dict:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='stage-1 config')
+    parser.add_argument('--work-dir', required=True)
+    parser.add_argument('--stage2-config',
+                        help='default: the stage-1 config\'s stage2_config')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='key=value overrides for both stages')
+    parser.add_argument('--stage2-cfg-options', nargs='+', default=[])
+    parser.add_argument('--sweep-checkpoints', nargs='+',
+                        help='stage-1 checkpoints for the sweep (default: '
+                        'all from the prototype warm-up on)')
+    parser.add_argument('--select', choices=['oa', 'miou'], default='oa')
+    parser.add_argument('--stop-after', choices=STAGES)
+    args = parser.parse_args(argv)
+
+    from mmengine.config import Config, DictAction
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        parsed = argparse.Namespace()
+        DictAction([], 'opts')(parser, parsed, args.cfg_options)
+        cfg.merge_from_dict(parsed.opts)
+    stage2 = args.stage2_config or osp.join(
+        osp.dirname(args.config), cfg.get('stage2_config', ''))
+    if not osp.isfile(stage2):
+        parser.error(f'stage-2 config not found: {stage2!r}; pass '
+                     '--stage2-config')
+    work = osp.abspath(args.work_dir)
+    dirs = {s: osp.join(work, s) for s in ('stage1', 'stage2')}
+    pseudo = osp.join(work, 'pseudo_labels')
+    os.makedirs(work, exist_ok=True)
+    summary: Dict = {}
+
+    def stop(stage: str) -> bool:
+        return args.stop_after == stage
+
+    _train(args.config, dirs['stage1'], args.cfg_options)
+    last1 = _checkpoints(dirs['stage1'])[-1]
+    summary['stage1_checkpoint'] = osp.relpath(last1, work)
+    if not stop('stage1'):
+        cam = _test(args.config, last1, dirs['stage1'],
+                    osp.join(work, 'cam_metrics.json'), args.cfg_options)
+        summary['cam_mIoU'] = cam.get('mIoU')
+        summary['cam_aAcc'] = cam.get('aAcc')
+    if not (stop('stage1') or stop('cam')):
+        sweep_json = osp.join(pseudo, 'sweep.json')
+        if not osp.isfile(sweep_json):
+            _run([osp.join(TOOLS, 'generate_pseudo_labels.py'), args.config]
+                 + _sweep_checkpoints(cfg, dirs['stage1'],
+                                      args.sweep_checkpoints)
+                 + ['--out-dir', pseudo, '--select', args.select] +
+                 (['--cfg-options'] + args.cfg_options
+                  if args.cfg_options else []))
+        with open(sweep_json) as f:
+            sweep = json.load(f)
+        summary['pseudo_label'] = sweep.get('selected', sweep)
+    if args.stop_after in (None, 'stage2', 'test'):
+        opts = args.cfg_options + args.stage2_cfg_options + [
+            f'train_dataloader.dataset.pseudo_label_dir={pseudo}'
+        ]
+        _train(stage2, dirs['stage2'], opts)
+        best = _best_stage2(dirs['stage2'])
+        summary['stage2_checkpoint'] = osp.relpath(best, work)
+    if args.stop_after in (None, 'test'):
+        res = _test(stage2, best, dirs['stage2'],
+                    osp.join(work, 'stage2_test_metrics.json'), opts)
+        summary['stage2_test_mIoU'] = res.get('mIoU')
+        summary['stage2_test_aAcc'] = res.get('aAcc')
+    _write_summary(work, summary)
+    return summary
+
+
+def _fmt(v) -> str:
+    return f'{v:.2f}' if isinstance(v, (int, float)) else str(v)
+
+
+def _write_summary(work: str, summary: Dict) -> None:
+    pl = summary.get('pseudo_label') or {}
+    rows = [
+        ('CB-CAM mIoU (stage-1 split)', summary.get('cam_mIoU')),
+        ('pseudo-label mIoU', pl.get('mIoU')),
+        ('pseudo-label OA', pl.get('OA')),
+        ('pseudo-label theta', pl.get('threshold')),
+        ('stage-2 mIoU (test split)', summary.get('stage2_test_mIoU')),
+    ]
+    lines = ['| quantity | value |', '|---|---|'] + [
+        f'| {k} | {_fmt(v)} |' for k, v in rows
+    ]
+    text = '\n'.join(lines)
+    print('\nExact pipeline summary\n' + text, flush=True)
+    with open(osp.join(work, 'summary.md'), 'w') as f:
+        f.write(text + '\n')
+    with open(osp.join(work, 'summary.json'), 'w') as f:
+        json.dump(summary, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()
