@@ -141,7 +141,7 @@ def main(argv=None) -> Dict:
                   if args.cfg_options else []))
         with open(sweep_json) as f:
             sweep = json.load(f)
-        summary['pseudo_label'] = sweep.get('selected', sweep)
+        summary['pseudo_label'] = sweep['selection']
     if args.stop_after in (None, 'stage2', 'test'):
         opts = args.cfg_options + args.stage2_cfg_options + [
             f'train_dataloader.dataset.pseudo_label_dir={pseudo}'
@@ -164,10 +164,11 @@ def _fmt(v) -> str:
 
 def _write_summary(work: str, summary: Dict) -> None:
     pl = summary.get('pseudo_label') or {}
+    pct = {k: 100 * pl[k] for k in ('mIoU', 'OA') if pl.get(k) is not None}
     rows = [
         ('CB-CAM mIoU (stage-1 split)', summary.get('cam_mIoU')),
-        ('pseudo-label mIoU', pl.get('mIoU')),
-        ('pseudo-label OA', pl.get('OA')),
+        ('pseudo-label mIoU', pct.get('mIoU')),
+        ('pseudo-label OA', pct.get('OA')),
         ('pseudo-label theta', pl.get('threshold')),
         ('stage-2 mIoU (test split)', summary.get('stage2_test_mIoU')),
     ]

@@ -2,7 +2,10 @@
 # temporal class tokens (one per crop class) and one shared spatial class
 # token, depths 8 + 4, 4 heads x 64, MLP 512; CBCAMHead with prototypes,
 # clue contrastive loss and TAAP. 3,245,442 parameters (one-hot width 366).
-# Reference switches: residual_mode='exact_cls', prototypes mode 'grad'.
+# Reference switches: residual_mode='exact_cls', prototypes mode 'grad',
+# mask_padded_frames=False (padded frames are ordinary keys and enter the
+# temporal weights, §10 #9); set it to True for the corrected variant whose
+# output does not depend on the amount of padding.
 model = dict(
     type='SITSCAMSegmentor',
     data_preprocessor=dict(type='SITSDataPreProcessor'),
@@ -22,7 +25,7 @@ model = dict(
         doy_vocab=366,
         spatial_cls_token=True,
         residual_mode='exact_cls',
-        mask_padded_frames=True,
+        mask_padded_frames=False,
         out_type='raw',
         with_temporal_attention=True),
     decode_head=dict(

@@ -1,9 +1,10 @@
 # TSViT segmentation network of Exact's stage 2 (exact-method.md §8.1):
 # d 128, depths 4 + 4, 4 heads x 32, MLP 512, 19 class tokens; 1,657,476
 # parameters. Reference switches: residual_mode='exact_seg' (double skip)
-# and legacy_unpatchify=True (the published pixel layout). Padded frames
-# are masked (mask_padded_frames=True), so results do not depend on the
-# amount of padding; set it to False to reproduce the reference exactly.
+# and legacy_unpatchify=True (the published pixel layout), and
+# mask_padded_frames=False (zero-padded frames are ordinary attention keys,
+# as in the reference). The corrected variant (True) masks them, so results
+# do not depend on the amount of padding.
 data_preprocessor = dict(type='SITSDataPreProcessor')
 model = dict(
     type='SITSEncoderDecoder',
@@ -23,7 +24,7 @@ model = dict(
         drop_rate=0.,
         doy_vocab=366,
         residual_mode='exact_seg',
-        mask_padded_frames=True,
+        mask_padded_frames=False,
         out_type='tokens'),
     decode_head=dict(
         type='TSViTHead',

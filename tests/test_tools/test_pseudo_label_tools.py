@@ -1,0 +1,162 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""generate_pseudo_labels / visualize_cams on a tiny random stage-1 model."""
+import csv
+import importlib.util
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from PIL import Image
+
+from mmseg.registry import DATASETS, MODELS
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+TINY = """
+_base_ = ['{base}']
+model = dict(
+    backbone=dict(embed_dims=16, temporal_depth=1, spatial_depth=1,
+                  num_heads=2, head_dims=8, ffn_dims=32),
+    decode_head=dict(in_channels=16))
+pipeline = [
+    dict(type='LoadSITSSample'),
+    dict(type='NormalizeSITS'),
+    dict(type='PadOrCutSequence', max_seq_len=12),
+    dict(type='AppendDayOfYear'),
+    dict(type='PackSITSInputs'),
+]
+loader = dict(num_workers=0, persistent_workers=False)
+train_dataloader = dict(
+    **loader, dataset=dict(data_root='{root}', pipeline=pipeline))
+val_dataloader = dict(
+    **loader, dataset=dict(data_root='{root}', pipeline=pipeline))
+test_dataloader = dict(
+    **loader, dataset=dict(data_root='{root}', pipeline=pipeline))
+"""
+
+
+def _tool(name):
+    path = osp.join(REPO, 'tools', f'{name}.py')
+    spec = importlib.util.spec_from_file_location(f'_tool_{name}', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def stage1(tmp_path_factory, fake_pastis24):
+    """A tiny stage-1 config and two randomly initialised checkpoints."""
+    tmp = tmp_path_factory.mktemp('stage1')
+    cfg_path = tmp / 'tiny_exact.py'
+    cfg_path.write_text(
+        TINY.format(
+            base=osp.join(REPO, 'configs', 'exact', 'exact_tsvit_pastis.py'),
+            root=fake_pastis24))
+    cfg = Config.fromfile(str(cfg_path))
+    ckpts = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        model = MODELS.build(cfg.model)
+        path = str(tmp / f'iter_{seed + 1}000.pth')
+        torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+        ckpts.append(path)
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    gts = {}
+    for i in range(len(dataset)):
+        sample = dataset[i]['data_samples']
+        gts[sample.metainfo['sample_id']] = (
+            sample.gt_sem_seg.data[0].numpy(),
+            sample.gt_cls_label.numpy() > 0)
+    return str(cfg_path), ckpts, gts, cfg.test_dataloader.dataset
+
+
+def test_generate_pseudo_labels(stage1, tmp_path, capsys):
+    cfg, ckpts, gts, data_cfg = stage1
+    assert len(gts) == 12  # folds 1-3 of the fixture: 3 patches x 4
+    out = tmp_path / 'pseudo'
+    selection = _tool('generate_pseudo_labels').main(
+        [cfg, *ckpts, '--out-dir', str(out), '--batch-size', '5',
+         '--device', 'cpu'])
+    log = capsys.readouterr().out
+    assert 'selected by oa' in log and 'best by miou' in log
+
+    with open(out / 'sweep.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 * 60
+    assert [r['checkpoint'] for r in rows] == [ckpts[0]] * 60 + [ckpts[1]
+                                                                  ] * 60
+    assert [float(r['threshold']) for r in rows[:60]] == [
+        round(0.01 * i, 2) for i in range(60)]
+    assert all(f'IoU_{c}' in rows[0] for c in range(19))
+    oa = np.array([float(r['OA']) for r in rows])
+    miou = np.array([float(r['mIoU']) for r in rows])
+    best = int(np.argmax(oa))
+
+    with open(out / 'sweep.json') as f:
+        summary = json.load(f)
+    sel = summary['selection']
+    assert sel == selection
+    assert sel['criterion'] == 'oa'
+    assert sel['checkpoint'] == rows[best]['checkpoint']
+    assert sel['threshold'] == float(rows[best]['threshold'])
+    assert sel['OA'] == oa.max()
+    assert summary['best']['miou']['mIoU'] == miou.max()
+    assert summary['best']['oa'] == sel
+    assert len(summary['rows']) == 120
+    assert summary['class_names'][0] == 'Background'
+    assert summary['meta']['num_windows'] == 12
+
+    # one PNG per window; the written labels reproduce the selected OA
+    pngs = sorted(p.name for p in out.glob('*.png'))
+    assert pngs == sorted(f'{sid}.png' for sid in gts)
+    correct = valid = 0
+    for sid, (gt, present) in gts.items():
+        label = np.array(Image.open(out / f'{sid}.png'))
+        assert label.shape == (24, 24) and label.dtype == np.uint8
+        allowed = {0} | {c + 1 for c in np.flatnonzero(present)}
+        assert set(np.unique(label).tolist()) <= allowed
+        mask = gt != 255
+        correct += int((label[mask] == gt[mask]).sum())
+        valid += int(mask.sum())
+    assert abs(correct / valid - sel['OA']) < 1e-12
+
+    # stage 2 reads them back through pseudo_label_dir
+    dataset = DATASETS.build(dict(data_cfg, pseudo_label_dir=str(out)))
+    sample = dataset[0]['data_samples']
+    sid = sample.metainfo['sample_id']
+    np.testing.assert_array_equal(
+        sample.gt_sem_seg.data[0].numpy(),
+        np.array(Image.open(out / f'{sid}.png')))
+
+
+def test_generate_pseudo_labels_select_miou(stage1, tmp_path):
+    cfg, ckpts = stage1[:2]
+    out = tmp_path / 'pseudo'
+    sel = _tool('generate_pseudo_labels').main(
+        [cfg, ckpts[1], '--out-dir', str(out), '--select', 'miou',
+         '--thresholds', '0.1', '0.5', '0.1', '--device', 'cpu'])
+    with open(out / 'sweep.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r['threshold']) for r in rows] == [0.1, 0.2, 0.3, 0.4]
+    assert sel['criterion'] == 'miou'
+    assert sel['mIoU'] == max(float(r['mIoU']) for r in rows)
+    assert len(list(out.glob('*.png'))) == 12
+
+
+def test_visualize_cams(stage1, tmp_path):
+    cfg, ckpts, gts = stage1[:3]
+    out = tmp_path / 'vis'
+    count = _tool('visualize_cams').main(
+        [cfg, ckpts[0], '--out-dir', str(out), '--max-windows', '5',
+         '--batch-size', '2', '--frame', '0', '--device', 'cpu'])
+    pngs = sorted(out.glob('*.png'))
+    assert count == len(pngs) == 5
+    for p in pngs:
+        im = np.array(Image.open(p))
+        present = int(gts[p.stem][1].sum())
+        panels = 3 + present  # RGB, CAMs, pseudo label, GT
+        assert im.shape == ((24 + 2) * 8, panels * 24 * 8 +
+                            (panels - 1) * 4, 3)

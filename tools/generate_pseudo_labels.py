@@ -1,0 +1,152 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""Select a stage-1 checkpoint and threshold, then write pseudo labels.
+
+Exact's stage 3 (exact-method.md §7.2-7.3): for every checkpoint, one pass
+over the split computes the CB-CAMs and evaluates all background
+thresholds at once; the (checkpoint, threshold) pair with the best OA (the
+reference; ``--select miou`` for the plain-mean mIoU) is then used for a
+second pass that writes ``<out-dir>/<sample_id>.png`` for every window.
+The table of the sweep goes to ``sweep.csv`` and ``sweep.json``.
+
+Example::
+
+    python tools/generate_pseudo_labels.py \\
+        configs/exact/exact_tsvit_pastis.py work_dirs/exact/iter_*000.pth \\
+        --out-dir data/PASTIS24/pseudo_labels
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import mmexact  # noqa: E402,F401  (registers components, checkpoint fix)
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+
+from mmexact.apis import (build_cam_dataloader, build_cam_model,  # noqa
+                          dump_sweep, load_cam_checkpoint, select_best,
+                          sweep_checkpoints, write_pseudo_labels)
+from mmexact.evaluation import ThresholdSweep  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Sweep CAM thresholds over stage-1 checkpoints and '
+        'write pseudo labels')
+    parser.add_argument('config', help='stage-1 config file')
+    parser.add_argument('checkpoints', nargs='+', help='checkpoint file(s)')
+    parser.add_argument(
+        '--out-dir', required=True, help='where PNGs and the sweep go')
+    parser.add_argument(
+        '--split',
+        choices=['train', 'val', 'test'],
+        default='test',
+        help='dataset of the config to use (stage-1 configs: test = '
+        'training folds 1-3, the reference protocol)')
+    parser.add_argument(
+        '--thresholds',
+        nargs=3,
+        type=float,
+        default=[0., 0.6, 0.01],
+        metavar=('START', 'STOP', 'STEP'),
+        help='background thresholds start, start + step, ... < stop '
+        '(default: 0 0.6 0.01)')
+    parser.add_argument(
+        '--select',
+        choices=['oa', 'miou'],
+        default='oa',
+        help='selection criterion (reference: oa)')
+    parser.add_argument('--batch-size', type=int, default=16)
+    parser.add_argument(
+        '--num-workers',
+        type=int,
+        default=None,
+        help='loader workers (default: the config\'s)')
+    parser.add_argument(
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='torch device')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value')
+    return parser.parse_args(argv)
+
+
+def format_table(results, selection: dict, other: dict) -> str:
+    """One line per (checkpoint, threshold), metrics in percent.
+
+    ``*`` marks the selected pair, ``+`` the best by the other criterion.
+    """
+    names = [osp.basename(r['checkpoint']) for r in results]
+    if len(set(names)) < len(names):  # same file name in several runs
+        names = [r['checkpoint'] for r in results]
+    width = max(len(n) for n in names + ['checkpoint'])
+    lines = [f'{"checkpoint":<{width}} {"theta":>6} {"mIoU(%)":>8} '
+             f'{"OA(%)":>7} {"mIoU_nan(%)":>11}']
+    for i, (res, name) in enumerate(zip(results, names)):
+        for j, thr in enumerate(res['thresholds'].tolist()):
+            mark = ''
+            if (i, j) == (selection['checkpoint_index'],
+                          selection['threshold_index']):
+                mark += '*'
+            if (i, j) == (other['checkpoint_index'],
+                          other['threshold_index']):
+                mark += '+'
+            line = (f'{name:<{width}} {thr:6.4g} '
+                    f'{100 * float(res["miou"][j]):8.2f} '
+                    f'{100 * float(res["oa"][j]):7.2f} '
+                    f'{100 * float(res["miou_nan"][j]):11.2f} {mark}')
+            lines.append(line.rstrip())
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    thresholds = ThresholdSweep.arange(*args.thresholds)
+    if not thresholds:
+        raise SystemExit('--thresholds gives no threshold')
+    model = build_cam_model(cfg, device=args.device)
+    loader = build_cam_dataloader(cfg, args.split, args.batch_size,
+                                  args.num_workers)
+    print(f'{len(loader.dataset)} windows ({args.split} split), '
+          f'{len(thresholds)} thresholds, {len(args.checkpoints)} '
+          'checkpoint(s)')
+    results = sweep_checkpoints(model, args.checkpoints, loader, thresholds)
+    selection = select_best(results, args.select)
+    other = select_best(results, 'miou' if args.select == 'oa' else 'oa')
+    print(format_table(results, selection, other))
+    print(f'* selected by {args.select}: {selection["checkpoint"]} '
+          f'theta={selection["threshold"]:.4g} '
+          f'(mIoU {100 * selection["mIoU"]:.2f}, '
+          f'OA {100 * selection["OA"]:.2f})')
+    print(f'+ best by {other["criterion"]}: {other["checkpoint"]} '
+          f'theta={other["threshold"]:.4g} '
+          f'(mIoU {100 * other["mIoU"]:.2f}, OA {100 * other["OA"]:.2f})')
+    dataset = loader.dataset
+    classes = getattr(dataset, 'metainfo', {}).get('classes')
+    paths = dump_sweep(
+        results,
+        args.out_dir,
+        selection,
+        class_names=classes,
+        meta=dict(
+            config=args.config,
+            split=args.split,
+            checkpoints=list(args.checkpoints),
+            num_windows=len(dataset)))
+    print(f'sweep written to {paths["csv"]} and {paths["json"]}')
+    load_cam_checkpoint(model, selection['checkpoint'])
+    num = write_pseudo_labels(model, loader, selection['threshold'],
+                              args.out_dir)
+    print(f'{num} pseudo labels written to {args.out_dir}')
+    return selection
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,108 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""Render the CAMs of a stage-1 checkpoint, one PNG per window.
+
+Each ``<out-dir>/<sample_id>.png`` shows, side by side: an RGB composite of
+one date, the CAM heatmap of every class present in the window (a bar in
+the class colour on top), the pseudo label at ``--bg-threshold`` and the
+ground truth (PASTIS palette, ignored pixels white).
+
+Example::
+
+    python tools/visualize_cams.py configs/exact/exact_tsvit_pastis.py \\
+        work_dirs/exact/iter_15000.pth --out-dir vis_cams --max-windows 50
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import mmexact  # noqa: E402,F401  (registers components, checkpoint fix)
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from mmexact.apis import (build_cam_dataloader, build_cam_model,  # noqa
+                          iter_cams, render_cam_window, sample_name)
+from mmexact.datasets.pastis_meta import PASTIS_PALETTE  # noqa: E402
+from mmexact.evaluation import cams_to_pseudo_labels  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Visualise the CAMs of a stage-1 checkpoint')
+    parser.add_argument('config', help='stage-1 config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out-dir', required=True, help='output directory')
+    parser.add_argument(
+        '--split', choices=['train', 'val', 'test'], default='test')
+    parser.add_argument(
+        '--frame',
+        type=int,
+        default=None,
+        help='date index of the RGB composite (default: middle valid one)')
+    parser.add_argument(
+        '--bg-threshold',
+        type=float,
+        default=0.35,
+        help='background threshold of the pseudo label')
+    parser.add_argument(
+        '--max-windows',
+        type=int,
+        default=None,
+        help='only the first N windows of the split')
+    parser.add_argument('--batch-size', type=int, default=16)
+    parser.add_argument('--num-workers', type=int, default=None)
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    model = build_cam_model(cfg, args.checkpoint, args.device)
+    loader = build_cam_dataloader(
+        cfg,
+        args.split,
+        args.batch_size,
+        args.num_workers,
+        max_samples=args.max_windows)
+    os.makedirs(args.out_dir, exist_ok=True)
+    count = 0
+    for out in iter_cams(model, loader):
+        labels = cams_to_pseudo_labels(out['scores'], args.bg_threshold)
+        for i, sample in enumerate(out['data_samples']):
+            h, w = sample.metainfo.get('img_shape', labels.shape[-2:])[:2]
+            cams = out['scores'][i, :, :h, :w].cpu()
+            present = cams.flatten(1).amax(1) > 0
+            if 'gt_cls_label' in sample:
+                present |= sample.gt_cls_label.cpu() > 0
+            gt = None
+            if out['gt'] is not None:
+                gt = out['gt'][i, :h, :w].cpu().numpy()
+            img = render_cam_window(
+                out['inputs'][i].numpy(),
+                cams.numpy(),
+                present.nonzero().flatten().tolist(),
+                labels[i, :h, :w].cpu().numpy(),
+                gt,
+                frame=args.frame,
+                palette=PASTIS_PALETTE)
+            Image.fromarray(img).save(
+                osp.join(args.out_dir, sample_name(sample, count) + '.png'))
+            count += 1
+    print(f'{count} visualisations written to {args.out_dir}')
+    return count
+
+
+if __name__ == '__main__':
+    main()
