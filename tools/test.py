@@ -7,6 +7,7 @@ sample, an RGB composite of one date with ground truth and prediction.
 """
 import argparse
 import json
+import numbers
 import os
 import os.path as osp
 import sys
@@ -101,8 +102,8 @@ def main(argv=None):
     metrics = runner.test()
     if args.metrics_out:
         with open(args.metrics_out, 'w') as f:
-            json.dump({k: v for k, v in metrics.items()
-                       if isinstance(v, (int, float, str))}, f, indent=2)
+            json.dump({k: float(v) for k, v in metrics.items()
+                       if isinstance(v, numbers.Number)}, f, indent=2)
     return metrics
 
 

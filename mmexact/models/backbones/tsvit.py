@@ -152,13 +152,19 @@ class TSViT(BaseModule):
 
     # ------------------------------------------------------------------
     def date_index(self, doy: Tensor) -> Tensor:
-        """Map day-of-year values (B, T) to one-hot columns (B, T) long."""
-        doy = doy.round()
+        """Map day-of-year values (B, T) to one-hot columns (B, T) long.
+
+        With ``emulate_date_truncation`` the index is looked up in a table
+        computed on the CPU in float32, exactly as the reference computes it
+        (CUDA divides by a float through its reciprocal, which would not
+        reproduce the reference's shifts on a GPU).
+        """
+        doy = doy.round().long().clamp_(0, 366)
         if self.emulate_date_truncation:
-            idx = (doy.float() / 365.0001 * 365.0001).long()
-        else:
-            idx = doy.long()
-        return idx.clamp_(0, self.doy_vocab - 1)
+            table = (torch.arange(367, dtype=torch.float32) / 365.0001 *
+                     365.0001).long()
+            doy = table.to(doy.device)[doy]
+        return doy.clamp_(0, self.doy_vocab - 1)
 
     def embed(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Patch + date embedding.
@@ -271,9 +277,10 @@ class TSViT(BaseModule):
             tuple | dict: Depends on ``out_type``. ``'raw'`` returns
             ``temporal_cls`` (B, N, K, d), ``temporal_seq`` (B, N, T, d),
             ``spatial`` (B, K, N, d), ``global_tokens`` (B, K, d) or None,
-            ``temporal_attention`` (B, K, T) or None, and ``frame_mask``
+            ``temporal_attention`` (B, K, T) or None, ``frame_mask``
             (B, T): the frames that take part in attention (all frames
-            when ``mask_padded_frames`` is False).
+            when ``mask_padded_frames`` is False), and ``grid`` (h, w), the
+            patch grid of the N tokens.
         """
         raw = self.out_type == 'raw'
         tokens, valid, _ = self.embed(x)
@@ -284,6 +291,7 @@ class TSViT(BaseModule):
             frame_mask = valid if self.mask_padded_frames \
                 else torch.ones_like(valid)
             return dict(
+                grid=self.grid,
                 temporal_cls=cls_feats,
                 temporal_seq=seq_feats,
                 spatial=spatial,

@@ -118,12 +118,11 @@ class CAMHead(BaseDecodeHead):
                 f'{type(self).__name__} needs the raw TSViT output with a '
                 "spatial class token (out_type='raw', spatial_cls_token="
                 'True)')
-        b, n, k, _ = feats['temporal_cls'].shape
+        k = feats['temporal_cls'].shape[2]
         if k != self.num_fg:
             raise ValueError(f'backbone has {k} class tokens, head expects '
                              f'{self.num_fg} (num_classes - 1)')
-        side = int(round(n**0.5))
-        return side, n // side
+        return tuple(feats['grid'])
 
     def forward(self, inputs: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """Logits and CAMs.

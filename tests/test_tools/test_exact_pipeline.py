@@ -1,0 +1,82 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""The whole Exact pipeline through tools/run_exact_pipeline.py."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+PIPE = """
+pipe = [
+    dict(type='LoadSITSSample'),
+    dict(type='NormalizeSITS'),
+    dict(type='PadOrCutSequence', max_seq_len=12),
+    dict(type='AppendDayOfYear'),
+    dict(type='PackSITSInputs'),
+]
+loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
+train_dataloader = dict(**loader, dataset=dict(data_root='{root}',
+                                               pipeline=pipe))
+val_dataloader = dict(**loader, dataset=dict(data_root='{root}',
+                                             pipeline=pipe))
+test_dataloader = dict(**loader, dataset=dict(data_root='{root}',
+                                              pipeline=pipe))
+tiny = dict(embed_dims=16, temporal_depth=1, spatial_depth=1, num_heads=2,
+            head_dims=8, ffn_dims=32)
+train_cfg = dict(_delete_=True, type='IterBasedEpochTrainLoop', max_iters=4,
+                 val_interval=2)
+"""
+
+STAGE1 = """
+_base_ = ['{repo}/configs/exact/exact_tsvit_pastis.py']
+""" + PIPE + """
+model = dict(backbone=tiny, decode_head=dict(in_channels=16,
+                                             proto_start_iter=2))
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
+stage2_config = 'stage2.py'
+"""
+
+STAGE2 = """
+_base_ = ['{repo}/configs/exact/exact-stage2_tsvit_pastis24-24x24.py']
+""" + PIPE + """
+model = dict(backbone=tiny, decode_head=dict(in_channels=16))
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
+"""
+
+
+def test_pipeline_end_to_end_and_resumable(tmp_path, fake_pastis24):
+    (tmp_path / 'stage1.py').write_text(
+        STAGE1.format(repo=REPO, root=fake_pastis24))
+    (tmp_path / 'stage2.py').write_text(
+        STAGE2.format(repo=REPO, root=fake_pastis24))
+    work = tmp_path / 'work'
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'run_exact_pipeline.py'),
+           str(tmp_path / 'stage1.py'), '--work-dir', str(work)]
+    env = dict(os.environ, PYTHONPATH=REPO)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                         timeout=900, cwd=tmp_path)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    summary = json.loads((work / 'summary.json').read_text())
+    assert 0 <= summary['cam_mIoU'] <= 100
+    assert 0 <= summary['stage2_test_mIoU'] <= 100
+    sel = summary['pseudo_label']
+    assert sel['criterion'] == 'oa' and 0 <= sel['threshold'] < 0.6
+    assert 'Exact pipeline summary' in out.stdout
+    assert (work / 'summary.md').read_text().count('|') > 10
+    # pseudo labels for all training windows (folds 1-3: 12 windows)
+    pngs = sorted((work / 'pseudo_labels').glob('*.png'))
+    assert len(pngs) == 12
+    assert np.array(Image.open(pngs[0])).max() <= 18
+    assert (work / 'stage1' / 'iter_4.pth').is_file()
+    assert (work / 'stage2' / 'DONE').is_file()
+    # a second run reuses every stage and reproduces the summary
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                           timeout=300, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert 'train.py' not in again.stdout
+    assert json.loads((work / 'summary.json').read_text()) == summary
