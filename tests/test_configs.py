@@ -23,9 +23,16 @@ def test_there_are_configs():
             'cam/cam_tsvit_pastis.py'} <= names
 
 
+@pytest.fixture(scope='module')
+def fake_mtlcc(tmp_path_factory) -> str:
+    from mmexact.testing import make_fake_mtlcc
+    root = str(tmp_path_factory.mktemp('mtlcc'))
+    return make_fake_mtlcc(root, num_tiles=3, padded_len=20, season='data16')
+
+
 @pytest.mark.parametrize('path', CONFIGS,
                          ids=[osp.relpath(p, REPO) for p in CONFIGS])
-def test_config_builds(path, fake_pastis24):
+def test_config_builds(path, fake_pastis24, fake_mtlcc):
     cfg = Config.fromfile(path)
     assert cfg.custom_imports['imports'] == ['mmexact']
     model = MODELS.build(cfg.model)
@@ -35,6 +42,8 @@ def test_config_builds(path, fake_pastis24):
         Compose(ds_cfg['pipeline'])
         if ds_cfg['type'] == 'PASTIS24Dataset':
             ds_cfg['data_root'] = fake_pastis24
+        elif ds_cfg['type'] == 'MTLCCDataset':
+            ds_cfg['data_root'] = fake_mtlcc
         else:
             ds_cfg['data_root'] = osp.join(fake_pastis24, 'raw')
         if ds_cfg.get('pseudo_label_dir'):  # stage-2 configs (tested e2e)

@@ -1,8 +1,11 @@
 # Copyright (c) mmexact contributors. All rights reserved.
+from .fake_mtlcc import (encode_example, make_fake_mtlcc, write_mtlcc_tile,
+                         write_tfrecord)
 from .fake_pastis import make_fake_pastis, make_fake_pastis24
 from .tiny_configs import tiny_segmentor_cfg, tiny_tsvit_cfg
 
 __all__ = [
     'make_fake_pastis', 'make_fake_pastis24', 'tiny_tsvit_cfg',
-    'tiny_segmentor_cfg'
+    'tiny_segmentor_cfg', 'make_fake_mtlcc', 'write_mtlcc_tile',
+    'write_tfrecord', 'encode_example'
 ]

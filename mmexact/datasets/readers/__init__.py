@@ -1,10 +1,15 @@
 # Copyright (c) mmexact contributors. All rights reserved.
+from .mtlcc import (MTLCC_BANDS, MTLCC_CLASS_IDS, read_mtlcc_record,
+                    read_mtlcc_tile)
 from .pastis import dates_to_doy, read_pastis_window
 from .pastis24 import read_pastis24_window
 from .pseudo_label import read_pseudo_label
+from .tfrecord import crc32c, masked_crc32c, parse_example, read_tfrecord
 from .validate import SITSDataError, validate_sits_sample
 
 __all__ = [
     'SITSDataError', 'dates_to_doy', 'read_pastis24_window',
-    'read_pastis_window', 'read_pseudo_label', 'validate_sits_sample'
+    'read_pastis_window', 'read_pseudo_label', 'validate_sits_sample',
+    'MTLCC_BANDS', 'MTLCC_CLASS_IDS', 'read_mtlcc_record', 'read_mtlcc_tile',
+    'crc32c', 'masked_crc32c', 'parse_example', 'read_tfrecord'
 ]

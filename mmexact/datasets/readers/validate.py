@@ -1,5 +1,7 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 """Checks shared by all SITS readers; errors always name the source."""
+from typing import Optional
+
 import numpy as np
 
 __all__ = ['SITSDataError', 'validate_sits_sample']
@@ -13,7 +15,8 @@ def validate_sits_sample(img: np.ndarray,
                          doy: np.ndarray,
                          labels: np.ndarray,
                          source: str,
-                         max_label: int = 19) -> None:
+                         max_label: int = 19,
+                         ignore_index: Optional[int] = None) -> None:
     """Validate the arrays of one sample.
 
     Args:
@@ -22,6 +25,8 @@ def validate_sits_sample(img: np.ndarray,
         labels (np.ndarray | None): Semantic labels (H, W), 0..max_label.
         source (str): File (or file + window) the arrays came from.
         max_label (int): Largest valid label value. Defaults to 19 (void).
+        ignore_index (int, optional): One more accepted label value
+            outside ``0..max_label`` (e.g. 255). Defaults to None (none).
 
     Raises:
         SITSDataError: Any inconsistency, with ``source`` in the message.
@@ -45,7 +50,11 @@ def validate_sits_sample(img: np.ndarray,
     if labels.shape != img.shape[-2:]:
         raise SITSDataError(f'{source}: labels have shape {labels.shape}, '
                             f'image is {img.shape[-2:]}')
-    if labels.size and (labels.min() < 0 or labels.max() > max_label):
+    checked = labels
+    if ignore_index is not None:
+        checked = labels[labels != ignore_index]
+    if checked.size and (checked.min() < 0 or checked.max() > max_label):
+        extra = '' if ignore_index is None else f' (or {ignore_index})'
         raise SITSDataError(
-            f'{source}: label values must lie in 0..{max_label}, found '
-            f'{int(labels.min())}..{int(labels.max())}')
+            f'{source}: label values must lie in 0..{max_label}{extra}, '
+            f'found {int(checked.min())}..{int(checked.max())}')

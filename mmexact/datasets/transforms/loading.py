@@ -6,7 +6,7 @@ from mmcv.transforms import BaseTransform
 
 from mmseg.registry import TRANSFORMS
 from ..pastis_meta import PASTIS_VOID, image_labels_from_mask, remap_void
-from ..readers import (SITSDataError, read_pastis24_window,
+from ..readers import (SITSDataError, read_mtlcc_tile, read_pastis24_window,
                        read_pastis_window, read_pseudo_label)
 
 __all__ = ['LoadSITSSample']
@@ -17,18 +17,21 @@ class LoadSITSSample(BaseTransform):
     """Load one SITS sample (any supported layout) and its labels.
 
     The dataset decides the layout through ``results['sits_format']``:
-    ``'pastis24'`` (a window pickle at ``img_path``) or ``'pastis'`` (a
-    window of a raw ``DATA_S2`` patch). Pixel labels have void (19) mapped
-    to 255, the ignore index used everywhere in mmexact. Image-level labels
-    (Exact's rule: crop class present iff it covers > 1 % of the window)
-    are derived from the *ground-truth* pixel labels. When the dataset
-    gives a pseudo-label map (``seg_map_path``), it replaces the pixel
-    labels afterwards.
+    ``'pastis24'`` (a window pickle at ``img_path``), ``'pastis'`` (a
+    window of a raw ``DATA_S2`` patch) or ``'mtlcc'`` (a window of an MTLCC
+    TFRecord tile; ``unknown_as`` from the data info). Pixel labels have
+    void (19) mapped to 255, the ignore index used everywhere in mmexact
+    (MTLCC configs set ``void_label=None``: its reader already maps
+    unknown to 0 or 255). Image-level labels (Exact's rule: crop class
+    present iff it covers > 1 % of the window) are derived from the
+    *ground-truth* pixel labels. When the dataset gives a pseudo-label map
+    (``seg_map_path``), it replaces the pixel labels afterwards.
 
     Required Keys:
 
     - sits_format, img_path
     - seg_map_path (optional), target_path, dates, window (raw layout)
+    - window, unknown_as (MTLCC, optional)
 
     Added Keys:
 
@@ -64,6 +67,11 @@ class LoadSITSSample(BaseTransform):
             return read_pastis_window(results['img_path'],
                                       results.get('target_path'),
                                       results['dates'], results['window'])
+        if fmt == 'mtlcc':
+            return read_mtlcc_tile(
+                results['img_path'],
+                unknown_as=results.get('unknown_as', 'background'),
+                window=results.get('window'))
         raise SITSDataError(f'{results.get("img_path")}: unknown '
                             f'sits_format {fmt!r}')
 
@@ -78,8 +86,10 @@ class LoadSITSSample(BaseTransform):
         labels = sample['labels']
         if labels is None:
             labels = np.full(img.shape[-2:], 255, dtype=np.uint8)
+        ignore = (0, 255) + ((self.void_label, )
+                             if self.void_label is not None else ())
         results['gt_cls_label'] = image_labels_from_mask(
-            labels, self.num_image_classes, self.min_class_fraction)
+            labels, self.num_image_classes, self.min_class_fraction, ignore)
         if self.void_label is not None:
             labels = remap_void(labels, self.void_label)
         if results.get('seg_map_path'):
