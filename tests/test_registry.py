@@ -9,8 +9,11 @@ from mmseg.registry import (DATASETS, HOOKS, LOOPS, METRICS, MODELS,
 
 EXPECTED = {
     MODELS: ['TSViT', 'TSViTHead', 'SITSEncoderDecoder',
-             'SITSDataPreProcessor'],
-    DATASETS: ['SITSSegDataset', 'PASTIS24Dataset', 'PASTISDataset'],
+             'SITSDataPreProcessor', 'CAMHead', 'CBCAMHead',
+             'ClassPrototypes', 'ClueContrastiveLoss',
+             'TemporalAffinityRefiner', 'SITSCAMSegmentor'],
+    DATASETS: ['SITSSegDataset', 'PASTIS24Dataset', 'PASTISDataset',
+               'MTLCCDataset'],
     TRANSFORMS: ['LoadSITSSample', 'NormalizeSITS', 'PadOrCutSequence',
                  'AppendDayOfYear', 'SITSRandomFlip', 'SITSRandomRot90',
                  'PackSITSInputs'],
