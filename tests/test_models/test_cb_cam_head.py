@@ -1,0 +1,459 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+import copy
+from contextlib import contextmanager
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.logging import MessageHub
+from mmengine.optim import OptimWrapper
+from mmengine.structures import PixelData
+
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+CFG = 'configs/_base_/models/exact_tsvit.py'
+LOSS_KEYS = {
+    'decode.loss_cls', 'decode.loss_aux', 'decode.loss_tap',
+    'decode.loss_cbl'
+}
+
+
+@contextmanager
+def _iteration(it):
+    """Set the Runner's 0-based iteration (the head uses it + 1)."""
+    hub = MessageHub.get_current_instance()
+    previous = hub.get_info('iter')
+    hub.update_info('iter', it)
+    try:
+        yield
+    finally:
+        if previous is None:
+            hub.pop_info('iter')
+        else:
+            hub.update_info('iter', previous)
+
+
+def _model_cfg(repo_root, head=None, **backbone):
+    cfg = copy.deepcopy(Config.fromfile(f'{repo_root}/{CFG}').model)
+    cfg.backbone.update(
+        embed_dims=16, temporal_depth=1, spatial_depth=1, num_heads=2,
+        head_dims=8, ffn_dims=32)
+    cfg.backbone.update(backbone)
+    cfg.decode_head.in_channels = 16
+    for key, value in (head or {}).items():
+        if isinstance(value, dict) and key in cfg.decode_head:
+            cfg.decode_head[key].update(value)
+        else:
+            cfg.decode_head[key] = value
+    return cfg
+
+
+def _model(repo_root, head=None, seed=0, **backbone):
+    torch.manual_seed(seed)
+    return MODELS.build(_model_cfg(repo_root, head, **backbone))
+
+
+def _label_map(classes, g, hw=24):
+    """A label map with the crop classes (0-based) + background."""
+    values = torch.tensor([0] + [c + 1 for c in classes])
+    return values[torch.randint(0, len(values), (hw, hw), generator=g)]
+
+
+def _batch(labels=((2, 5), (5, )), t=4, seed=0):
+    """Raw data for ``data_preprocessor``: one sample per label tuple."""
+    g = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for classes in labels:
+        x = torch.randn(t, 11, 24, 24, generator=g)
+        days = torch.sort(torch.randperm(365, generator=g)[:t] + 1)[0]
+        x[:, -1] = days.float()[:, None, None]
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(data=_label_map(classes, g)[None])
+        cls = torch.zeros(18)
+        cls[list(classes)] = 1
+        s.set_field(cls, 'gt_cls_label')
+        s.set_metainfo(dict(ori_shape=(24, 24), img_shape=(24, 24)))
+        inputs.append(x)
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def _losses(model, data, seed=0):
+    torch.manual_seed(seed)  # Gumbel sampling in the prototype step
+    data = model.data_preprocessor(copy.deepcopy(data), True)
+    return model(**data, mode='loss')
+
+
+def test_full_size_parameter_count(repo_root):
+    cfg = Config.fromfile(f'{repo_root}/{CFG}')
+    model = MODELS.build(cfg.model)
+    assert sum(p.numel() for p in model.parameters()) == 3245442
+    head = model.decode_head
+    assert head.prototypes.fg.numel() + head.prototypes.bg.numel() == 9216
+    # the reference's 365-wide date one-hot: 128 fewer
+    cfg.model.backbone.doy_vocab = 365
+    model = MODELS.build(cfg.model)
+    assert sum(p.numel() for p in model.parameters()) == 3245314
+
+
+def test_loss_keys_and_step_gate(repo_root):
+    model = _model(repo_root)
+    data = _batch()
+    with _iteration(3998):  # step 3999: no prototype learning yet
+        losses = _losses(model, data)
+    assert set(losses) == LOSS_KEYS
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert losses['decode.loss_cbl'].item() == 0
+    assert losses['decode.loss_tap'].item() > 0
+    with _iteration(3999):  # step 4000: prototype learning starts
+        losses = _losses(model, data)
+        assert model.decode_head.current_step() == 4000
+    assert set(losses) == LOSS_KEYS
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert losses['decode.loss_cbl'].item() > 0
+    # without a runner (no 'iter'), the step is 1
+    hub = MessageHub.get_current_instance()
+    previous = hub.pop_info('iter')
+    try:
+        assert model.decode_head.current_step() == 1
+    finally:
+        if previous is not None:
+            hub.update_info('iter', previous)
+
+
+def test_loss_values_follow_the_spec(repo_root):
+    """exact-method.md §3.5, §4.2, §6.3 recomputed from the head outputs."""
+    model = _model(repo_root)
+    head = model.decode_head
+    # 4 images, 6 positive (image, class) pairs
+    data = model.data_preprocessor(
+        _batch(labels=((2, 5), (5, ), (), (0, 7, 9))), True)
+    labels = torch.stack([s.gt_cls_label for s in data['data_samples']])
+    with _iteration(3999):
+        torch.manual_seed(0)
+        losses = model(**copy.deepcopy(data), mode='loss')
+    torch.manual_seed(0)
+    feats = model.extract_feat(data['inputs'])
+    out = head.forward(feats)
+    mlsm = F.multilabel_soft_margin_loss
+    assert losses['decode.loss_cls'].item() == pytest.approx(
+        mlsm(out['cls_logits'], labels).item(), rel=1e-6)
+    assert losses['decode.loss_aux'].item() == pytest.approx(
+        0.5 * (mlsm(out['spatial_logits'], labels) +
+               mlsm(out['temporal_logits'], labels)).item(), rel=1e-6)
+    # the auxiliary logits are the spatial means of the patch-head maps
+    assert torch.allclose(out['temporal_logits'],
+                          out['cam_temporal'].mean(dim=(-2, -1)), atol=1e-6)
+    # L_tap: masked mean |M~ - M| over positive (b, k) and the 144 cells
+    m = (out['cam_spatial'].relu() + out['cam_temporal'].relu()) / 2
+    clue = head.temporal_clue(feats)
+    tap = 0.
+    for b in range(4):
+        for k in range(18):
+            if labels[b, k]:
+                refined = (head.refiner(clue[b, k], m[b, k]) + m[b, k]) / 2
+                tap = tap + (refined - m[b, k]).abs().sum()
+    expected = 0.015 * tap / (labels.sum() * 144)
+    assert losses['decode.loss_tap'].item() == pytest.approx(
+        expected.item(), rel=1e-5)
+    # L_cbl on the temporal class features with M^ = M / (max M + 1e-5)
+    m_hat = m / (m.flatten(2).max(-1)[0][..., None, None] + 1e-5)
+    assert m_hat.max() < 1 and m_hat.flatten(2).max(-1)[0].min() > 0.99
+    torch.manual_seed(0)
+    cbl = head.loss_cbl(feats['temporal_cls'].permute(0, 2, 1, 3),
+                        m_hat.flatten(2).detach(), labels,
+                        head.prototypes.fg, head.prototypes.bg,
+                        head.prototypes.momentum_update)
+    assert losses['decode.loss_cbl'].item() == pytest.approx(cbl.item(),
+                                                             rel=1e-5)
+
+
+def test_grad_prototypes_gradient_after_warm_up(repo_root):
+    model = _model(repo_root)
+    protos = model.decode_head.prototypes
+    assert protos.mode == 'grad'
+    data = _batch()
+    with _iteration(3998):
+        sum(_losses(model, data).values()).backward()
+    assert protos.fg.grad is None and protos.bg.grad is None
+    assert model.decode_head.cls_fc.weight.grad is not None
+    model.zero_grad()
+    with _iteration(3999):
+        sum(_losses(model, data).values()).backward()
+    assert protos.fg.grad is not None and protos.bg.grad is not None
+    assert protos.fg.grad.abs().sum() > 0 and protos.bg.grad.abs().sum() > 0
+
+
+def test_ema_prototypes_follow_momentum_rule(repo_root):
+    model = _model(repo_root, head=dict(prototypes=dict(mode='ema')))
+    protos = model.decode_head.prototypes
+    assert not any(p is protos.fg or p is protos.bg
+                   for p in model.parameters())
+    fg0, bg0 = protos.fg.clone(), protos.bg.clone()
+    stats = {}
+    update = protos.momentum_update
+
+    def spy(polarity, nums, counts):
+        stats[polarity] = (nums.clone(), counts.clone())
+        return update(polarity, nums, counts)
+
+    protos.momentum_update = spy
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.5))
+    with _iteration(4500):
+        torch.manual_seed(0)
+        log = model.train_step(_batch(), optim)
+    assert torch.isfinite(log['loss'])
+    assert set(stats) == {'fg', 'bg'}
+    for name, before in (('fg', fg0), ('bg', bg0)):
+        nums, counts = stats[name]
+        assert (counts != 0).any()
+        raw = torch.where((counts != 0)[..., None],
+                          0.999 * before + 0.001 * F.normalize(nums, dim=-1),
+                          before)
+        now = getattr(protos, name)
+        assert torch.allclose(now, F.normalize(raw, dim=-1), atol=1e-6)
+        assert torch.allclose(now.norm(dim=-1), torch.ones(18, 2),
+                              atol=1e-5)
+        assert now.grad is None and not now.requires_grad
+
+
+def test_stage_one_uses_image_labels_only(repo_root):
+    model = _model(repo_root)
+    data = _batch(labels=((2, 5), (5, ), (0, 7, 9)))
+    shuffled = copy.deepcopy(data)
+    g = torch.Generator().manual_seed(11)
+    for s in shuffled['data_samples']:
+        seg = s.gt_sem_seg.data
+        perm = torch.randperm(seg.numel(), generator=g)
+        s.gt_sem_seg = PixelData(data=seg.flatten()[perm].view_as(seg))
+    changed = sum((a.gt_sem_seg.data != b.gt_sem_seg.data).sum()
+                  for a, b in zip(data['data_samples'],
+                                  shuffled['data_samples']))
+    assert changed > 1000
+    with _iteration(4100):
+        ref = _losses(model, data)
+        out = _losses(model, shuffled)
+        # pixel labels dropped altogether: still the same
+        for s in shuffled['data_samples']:
+            del s.gt_sem_seg
+        dropped = _losses(model, shuffled)
+        # ... whereas the image labels do matter
+        other = copy.deepcopy(data)
+        other['data_samples'][1].gt_cls_label[3] = 1
+        moved = _losses(model, other)
+    for key in LOSS_KEYS:
+        assert out[key].item() == ref[key].item(), key
+        assert dropped[key].item() == ref[key].item(), key
+    assert moved['decode.loss_cls'].item() != ref['decode.loss_cls'].item()
+
+
+def _extract(model, data):
+    data = model.data_preprocessor(copy.deepcopy(data), False)
+    with torch.no_grad():
+        return model.extract_feat(data['inputs']), data['data_samples']
+
+
+def _fit_prototypes(model, data):
+    """Prototypes that make every CB-CAM non-constant.
+
+    Random tiny prototypes often give ``s_fg < s_bg`` everywhere (an
+    all-zero CB-CAM). Here fg[k, :] = mean temporal feature direction mu_k
+    of class k over the batch and bg[k, :] = -mu_k, so C = ReLU(2 cos(f,
+    mu_k)), which varies over the cells.
+    """
+    feats, _ = _extract(model, data)
+    f = F.normalize(feats['temporal_cls'], dim=-1)  # (B, N, K, d)
+    mu = F.normalize(f.mean(dim=(0, 1)), dim=-1)  # (K, d)
+    protos = model.decode_head.prototypes
+    with torch.no_grad():
+        protos.fg.copy_(mu[:, None].expand_as(protos.fg))
+        protos.bg.copy_(-mu[:, None].expand_as(protos.bg))
+
+
+def test_cb_cam_properties(repo_root):
+    model = _model(repo_root).eval()
+    head = model.decode_head
+    data = _batch(labels=((2, 5), (5, ), (0, 7, 9)))
+    _fit_prototypes(model, data)
+    feats, samples = _extract(model, data)
+    labels = torch.stack([s.gt_cls_label for s in samples])
+    with torch.no_grad():
+        raw = head.raw_cams(feats, head.forward(feats), labels)
+        cams, probs = head.predict_cams(feats, samples)
+    assert cams.shape == (3, 18, 12, 12) and probs.shape == (3, 18)
+    assert (raw >= 0).all()
+    assert (cams >= 0).all() and (cams <= 1).all()
+    for b in range(3):
+        for k in range(18):
+            if labels[b, k] == 0:
+                assert cams[b, k].abs().max() == 0
+            else:
+                assert raw[b, k].max() - raw[b, k].min() > 1e-3
+                assert cams[b, k].min().item() == 0
+                assert cams[b, k].max().item() == pytest.approx(1, abs=1e-5)
+    # §6.2: only classes present in the batch are refined, the others get
+    # a zero map
+    with torch.no_grad():
+        clue = head.temporal_clue(feats)
+        maps = torch.rand(
+            3, 18, 12, 12, generator=torch.Generator().manual_seed(0))
+        refined = head.refine(clue, maps, labels)
+    for k in range(18):
+        if labels[:, k].any():
+            want = head.refiner(clue[:, k], maps[:, k])
+            assert torch.allclose(refined[:, k], want, atol=1e-6)
+        else:
+            assert refined[:, k].abs().max() == 0
+    # CB-CAM by hand: ReLU(max_j cos(f, fg_kj) - max_j cos(f, bg_kj))
+    f = F.normalize(feats['temporal_cls'][0, :, 2], dim=-1)  # (N, d), k=2
+    fg, bg = (F.normalize(p[2], dim=-1)
+              for p in (head.prototypes.fg, head.prototypes.bg))
+    c = ((f @ fg.t()).max(-1)[0] - (f @ bg.t()).max(-1)[0]).relu()
+    c = c.view(1, 12, 12)
+    with torch.no_grad():
+        clue = head.temporal_clue(feats)[0, 2]
+        want = (c + head.refiner(clue[None], c))[0] / 2
+    assert torch.allclose(raw[0, 2], want, atol=1e-6)
+    # batch composition does not change an image's CB-CAM
+    alone, _ = _extract(model, dict(inputs=data['inputs'][:1],
+                                    data_samples=data['data_samples'][:1]))
+    with torch.no_grad():
+        cams1, _ = head.predict_cams(alone, samples[:1])
+    assert torch.allclose(cams1[0], cams[0], atol=1e-5)
+
+
+def _predict(model, data):
+    data = model.data_preprocessor(copy.deepcopy(data), False)
+    with torch.no_grad():
+        return model(**data, mode='predict')
+
+
+def _force_classifier(model, bias):
+    with torch.no_grad():
+        model.decode_head.cls_fc.weight.zero_()
+        model.decode_head.cls_fc.bias.fill_(bias)
+
+
+def test_cam_gating_through_segmentor_predict(repo_root):
+    labels = ((2, 5), (5, ), (0, 7, 9))
+    data = _batch(labels=labels)
+    allowed = [{0} | {c + 1 for c in classes} for classes in labels]
+    # 'gt': the samples' image labels, whatever the classifier says
+    model = _model(repo_root).eval()
+    _fit_prototypes(model, data)
+    _force_classifier(model, -100.)
+    results = _predict(model, data)
+    fg_seen = set()
+    for res, ok, classes in zip(results, allowed, labels):
+        values = set(res.pred_sem_seg.data.unique().tolist())
+        assert values <= ok
+        fg_seen |= values - {0}
+        assert res.seg_logits.data.shape == (19, 24, 24)
+        assert torch.all(res.seg_logits.data[0] == 0.35)
+        absent = [k for k in range(18) if k not in classes]
+        assert res.seg_logits.data[[k + 1 for k in absent]].abs().max() == 0
+        assert torch.allclose(res.pred_score, torch.zeros(18))
+        want = torch.zeros(18)
+        want[list(classes)] = 1
+        assert torch.equal(res.gt_score, want)
+    assert fg_seen  # the gated CAMs do produce foreground
+    # 'pred' with every class predicted negative: background only
+    model = _model(repo_root, head=dict(cam_gating='pred')).eval()
+    _fit_prototypes(model, data)
+    _force_classifier(model, -100.)
+    for res in _predict(model, data):
+        assert res.pred_sem_seg.data.unique().tolist() == [0]
+        assert res.seg_logits.data[1:].abs().max() == 0
+        assert 'gt_score' in res and 'pred_score' in res
+    # 'pred' with every class predicted positive: all 18 CAMs, including
+    # classes the image labels do not have
+    _force_classifier(model, 100.)
+    outside = set()
+    for res, ok in zip(_predict(model, data), allowed):
+        assert torch.equal(res.pred_score, torch.ones(18))
+        maxima = res.seg_logits.data[1:].flatten(1).max(dim=1)[0]
+        assert (maxima > 0.5).all()
+        outside |= set(res.pred_sem_seg.data.unique().tolist()) - ok
+    assert outside
+    # 'gt' without image labels in the samples falls back to predictions
+    model = _model(repo_root).eval()
+    _force_classifier(model, -100.)
+    bare = copy.deepcopy(data)
+    for s in bare['data_samples']:
+        s.pop('gt_cls_label')
+    for res in _predict(model, bare):
+        assert res.pred_sem_seg.data.unique().tolist() == [0]
+        assert 'gt_score' not in res
+
+
+def test_temporal_clue_ignores_padding(repo_root):
+    data = _batch(labels=((2, 5), ), t=4, seed=3)
+    padded = copy.deepcopy(data)
+    x = padded['inputs'][0]
+    padded['inputs'][0] = torch.cat([x, torch.zeros(3, *x.shape[1:])])
+    for mask, same in ((True, True), (False, False)):
+        model = _model(repo_root, mask_padded_frames=mask).eval()
+        head = model.decode_head
+        f4, samples = _extract(model, data)
+        f7, _ = _extract(model, padded)
+        assert f4['temporal_seq'].shape[2] == 4
+        assert f7['temporal_seq'].shape[2] == 7
+        with torch.no_grad():
+            v4, v7 = head.temporal_clue(f4), head.temporal_clue(f7)
+            c4, _ = head.predict_cams(f4, samples)
+            c7, _ = head.predict_cams(f7, samples)
+        assert v4.shape == (1, 18, 16, 12, 12)
+        assert torch.allclose(v4, v7, atol=1e-5) == same
+        assert torch.allclose(c4, c7, atol=1e-5) == same
+    # V is the softmax-weighted mean of the valid frames (masking) or of
+    # all frames, padded ones included (reference, no masking)
+    for mask, frames in ((True, 4), (False, 7)):
+        model = _model(repo_root, mask_padded_frames=mask).eval()
+        f7, _ = _extract(model, padded)
+        attn = f7['temporal_attention'][0, :, :frames]  # (K, frames)
+        seq = f7['temporal_seq'][0, :, :frames]  # (N, frames, d)
+        v = torch.einsum('kt,ntd->knd', attn.softmax(dim=-1), seq)
+        with torch.no_grad():
+            got = model.decode_head.temporal_clue(f7)[0].flatten(2)
+        assert torch.allclose(got, v.permute(0, 2, 1), atol=1e-6)
+
+
+def test_num_chunks(repo_root):
+    head = dict(loss_cbl=dict(ema_assignment='argmax'))
+    one = _model(repo_root, head=head)
+    two = _model(repo_root, head=dict(head, num_chunks=2))
+    three = _model(repo_root, head=dict(head, num_chunks=3))
+    two.load_state_dict(one.state_dict())
+    three.load_state_dict(one.state_dict())
+    same = ((2, 5), ) * 4
+    mixed = ((2, 5), (5, ), (0, 7), (9, ))
+    with _iteration(3999):
+        for labels in (same, mixed):
+            data = _batch(labels=labels)
+            ref = _losses(one, data)
+            for model in (two, three):
+                out = _losses(model, data)
+                assert set(out) == LOSS_KEYS
+                assert torch.isfinite(out['decode.loss_cbl'])
+                # TAAP and the classification losses are per (image,
+                # class): chunking cannot change them
+                for key in ('decode.loss_tap', 'decode.loss_cls',
+                            'decode.loss_aux'):
+                    assert out[key].item() == pytest.approx(
+                        ref[key].item(), rel=1e-6, abs=1e-9), key
+            # the prototype step does see the chunks
+            assert out['decode.loss_cbl'].item() != pytest.approx(
+                ref['decode.loss_cbl'].item(), rel=1e-4)
+        # four copies of one image: each chunk holds duplicates of the same
+        # samples, and Sinkhorn, the CE means and the direction of the
+        # momentum numerators are invariant to duplication
+        data = _batch(labels=same)
+        data['inputs'] = [data['inputs'][0].clone() for _ in range(4)]
+        ref = _losses(one, data)
+        out = _losses(two, data)
+    assert out['decode.loss_cbl'].item() == pytest.approx(
+        ref['decode.loss_cbl'].item(), rel=1e-5)
+    assert out['decode.loss_tap'].item() == pytest.approx(
+        ref['decode.loss_tap'].item(), rel=1e-6)

@@ -1,0 +1,141 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmexact.models import ClassPrototypes
+from mmseg.registry import MODELS
+
+
+def _protos(mode, seed=0, **kwargs):
+    torch.manual_seed(seed)
+    return ClassPrototypes(num_classes=3, num_prototypes=2, embed_dims=4,
+                           mode=mode, **kwargs)
+
+
+def test_modes_parameters_and_buffers():
+    grad = _protos('grad')
+    assert {n for n, _ in grad.named_parameters()} == {'fg', 'bg'}
+    assert not dict(grad.named_buffers())
+    assert grad.fg.requires_grad and grad.bg.requires_grad
+    assert grad.fg.shape == grad.bg.shape == (3, 2, 4)
+    ema = _protos('ema')
+    assert not dict(ema.named_parameters())
+    assert set(dict(ema.named_buffers())) == {'fg', 'bg'}
+    assert not ema.fg.requires_grad
+    with pytest.raises(ValueError, match='mode'):
+        ClassPrototypes(mode='sgd')
+    # registry defaults: K = 18, N_p = 2, d = 128, 'grad'
+    torch.manual_seed(0)
+    default = MODELS.build(dict(type='ClassPrototypes'))
+    assert default.mode == 'grad' and default.fg.shape == (18, 2, 128)
+    # truncated normal, std 0.02 (a 4608-sample estimate; the truncation
+    # bounds of torch / timm are absolute (+-2), i.e. inactive here)
+    assert default.fg.std().item() == pytest.approx(0.02, rel=0.1)
+    assert default.fg.mean().abs().item() < 0.002
+    default.init_weights()  # keeps the init
+    assert default.fg.std().item() == pytest.approx(0.02, rel=0.1)
+
+
+@pytest.mark.parametrize('mode', ['grad', 'ema'])
+def test_state_dict_round_trip(mode):
+    src = _protos(mode, seed=1)
+    dst = _protos(mode, seed=2)
+    state = src.state_dict()
+    assert set(state) == {'fg', 'bg'}
+    assert not torch.equal(dst.fg, src.fg)
+    dst.load_state_dict(state)
+    assert torch.equal(dst.fg, src.fg) and torch.equal(dst.bg, src.bg)
+    # still the same kind of tensor after loading
+    assert dst.fg.requires_grad == (mode == 'grad')
+    # parameters <-> buffers interchange through checkpoints
+    other = _protos('ema' if mode == 'grad' else 'grad', seed=3)
+    other.load_state_dict(state)
+    assert torch.equal(other.fg, src.fg)
+
+
+def _unit_rows(p):
+    with torch.no_grad():
+        p.copy_(F.normalize(p, dim=-1))
+
+
+def test_ema_momentum_update_rule():
+    protos = _protos('ema')
+    _unit_rows(protos.fg)
+    before = protos.fg.clone()
+    bg_before = protos.bg.clone()
+    g = torch.Generator().manual_seed(4)
+    nums = torch.randn(3, 2, 4, generator=g)
+    counts = torch.tensor([[1.5, 0.], [0., 0.], [0., 2.]])
+    nums[0, 1] = 0  # zero count rows may still carry (ignored) numbers
+    nums[1, 0] = 5.
+    out = protos.momentum_update('fg', nums, counts)
+    assert torch.equal(out, protos.fg)  # updated in place and returned
+    assert not out.requires_grad
+    changed = counts != 0
+    for k in range(3):
+        for j in range(2):
+            if changed[k, j]:
+                raw = 0.999 * before[k, j] + 0.001 * F.normalize(
+                    nums[k, j], dim=0)
+                want = raw / raw.norm()
+                assert torch.allclose(protos.fg[k, j], want, atol=1e-7)
+                assert not torch.allclose(
+                    protos.fg[k, j], before[k, j], atol=1e-5)
+            else:
+                assert torch.allclose(protos.fg[k, j], before[k, j],
+                                      atol=1e-7)
+    assert torch.allclose(protos.fg.norm(dim=-1), torch.ones(3, 2),
+                          atol=1e-6)
+    assert torch.equal(protos.bg, bg_before)  # the other polarity untouched
+    # the size of the numerator does not matter, only its direction
+    again = _protos('ema')
+    _unit_rows(again.fg)
+    again.momentum_update('fg', nums * 1000, counts * 7)
+    assert torch.allclose(again.fg, protos.fg, atol=1e-7)
+
+
+def test_ema_first_update_normalises_every_row():
+    # exact-method.md §4.3: P <- row-wise normalise(S) for all rows, also
+    # those without samples (the init is not unit-norm)
+    protos = _protos('ema', momentum=0.9)
+    before = protos.bg.clone()
+    assert before.norm(dim=-1).max() < 0.2
+    nums = torch.zeros(3, 2, 4)
+    nums[2, 0, 1] = 3.
+    counts = torch.zeros(3, 2)
+    counts[2, 0] = 1.
+    protos.momentum_update('bg', nums, counts)
+    assert torch.allclose(protos.bg.norm(dim=-1), torch.ones(3, 2),
+                          atol=1e-6)
+    assert torch.allclose(protos.bg[0], F.normalize(before[0], dim=-1),
+                          atol=1e-6)
+    raw = 0.9 * before[2, 0] + 0.1 * torch.tensor([0., 1., 0., 0.])
+    assert torch.allclose(protos.bg[2, 0], raw / raw.norm(), atol=1e-6)
+    with pytest.raises(ValueError, match='polarity'):
+        protos.momentum_update('both', nums, counts)
+
+
+def test_grad_mode_returns_copy_without_modifying():
+    protos = _protos('grad')
+    before = protos.fg.detach().clone()
+    nums = torch.ones(3, 2, 4)
+    counts = torch.ones(3, 2)
+    out = protos.momentum_update('fg', nums, counts)
+    assert torch.equal(protos.fg.detach(), before)
+    assert isinstance(protos.fg, torch.nn.Parameter)
+    assert not out.requires_grad
+    raw = 0.999 * before + 0.001 * F.normalize(nums, dim=-1)
+    assert torch.allclose(out, F.normalize(raw, dim=-1), atol=1e-6)
+
+
+def test_normalized_does_not_mutate():
+    for mode in ('grad', 'ema'):
+        protos = _protos(mode)
+        fg0, bg0 = protos.fg.detach().clone(), protos.bg.detach().clone()
+        fg, bg = protos.normalized()
+        assert torch.equal(protos.fg.detach(), fg0)
+        assert torch.equal(protos.bg.detach(), bg0)
+        assert torch.allclose(fg.norm(dim=-1), torch.ones(3, 2), atol=1e-6)
+        assert torch.allclose(bg, bg0 / bg0.norm(dim=-1, keepdim=True),
+                              atol=1e-6)

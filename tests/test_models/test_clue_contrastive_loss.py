@@ -1,0 +1,265 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmexact.models import ClueContrastiveLoss
+
+# K = 2 classes, N_p = 2 prototypes per class and polarity, d = 3, one
+# image of N = 3 pixels. Prototypes are deliberately not unit-norm.
+FG = [[(2., 0., 0.), (0., .5, 0.)],  # class 0
+      [(0., 0., 1.), (-1., 0., 0.)]]  # class 1
+BG = [[(1., 1., 0.), (-1., 0., 1.)],  # class 0
+      [(0., -1., 0.), (.3, 0., 1.)]]  # class 1
+# per-class pixel features (B=1, K=2, N=3, d=3), not unit-norm either
+F0 = [(1., .2, .1), (.1, 1., .3), (.5, .5, .5)]
+F1 = [(.3, -1., .2), (.2, .1, 1.), (-.4, .3, .8)]
+# Normalised CAM (B, K, N) and labels (B, K): class 0 is present, pixels
+# 0, 1 are its foreground (>= 0.4), pixel 2 (0.3) is neither fg nor bg.
+# Class 1 is absent: no foreground pass although pixel 2 has CAM 1.0;
+# pixels 0, 1 (< 0.2) are its background samples.
+CAM = [[[1., .6, .3], [.1, .05, 1.]]]
+LABELS = [[1., 0.]]
+# Sinkhorn targets, by hand (scores = unit feature . raw prototype):
+#   fg, class 0: p0 -> (1.952, 0.098), p1 -> (0.191, 0.477): j* = 0, 1
+#   bg, class 1: p0 -> (0.941, 0.273), p1 -> (-0.098, 1.034): j* = 0, 1
+# (each pixel prefers a different prototype, so balancing keeps it)
+# Contrast targets among the 2 K N_p = 8 prototypes
+# [fg00, fg01, fg10, fg11, bg00, bg01, bg10, bg11]:
+#   fg pass: N_p * k + j* = 0, 1;  bg pass: K N_p + N_p k + j* = 6, 7
+FG_TARGETS = [(0, 0), (1, 1)]  # (pixel, target) of class 0
+BG_TARGETS = [(0, 6), (1, 7)]  # (pixel, target) of class 1
+
+
+def _unit(v):
+    n = math.sqrt(sum(a * a for a in v))
+    return [a / n for a in v]
+
+
+def _ce(x, bank, target, tau=0.1):
+    """Cross-entropy of cosine / tau logits, plain Python."""
+    x = _unit(x)
+    z = [sum(a * b for a, b in zip(x, _unit(p))) / tau for p in bank]
+    zmax = max(z)
+    return zmax + math.log(sum(math.exp(v - zmax) for v in z)) - z[target]
+
+
+def _bank(fg=FG, bg=BG):
+    return [p for c in fg for p in c] + [p for c in bg for p in c]
+
+
+def _inputs(requires_grad=False):
+    feats = torch.tensor([[F0, F1]], requires_grad=requires_grad)
+    fg = torch.tensor(FG, requires_grad=requires_grad)
+    bg = torch.tensor(BG, requires_grad=requires_grad)
+    return feats, torch.tensor(CAM), torch.tensor(LABELS), fg, bg
+
+
+def _expected_parts(fg_in_bg_pass=FG):
+    ce_fg = [_ce(F0[i], _bank(), t) for i, t in FG_TARGETS]
+    ce_bg = [_ce(F1[i], _bank(fg_in_bg_pass), t) for i, t in BG_TARGETS]
+    return sum(ce_fg) / len(ce_fg), sum(ce_bg) / len(ce_bg)
+
+
+def test_loss_name_and_options():
+    assert ClueContrastiveLoss().loss_name == 'loss_cbl'
+    assert ClueContrastiveLoss(loss_name='loss_x').loss_name == 'loss_x'
+    with pytest.raises(ValueError):
+        ClueContrastiveLoss(class_average='none')
+    with pytest.raises(ValueError):
+        ClueContrastiveLoss(ema_assignment='random')
+
+
+def test_targets_are_unambiguous():
+    # the chosen target prototype gives a clearly lower CE than any other
+    # (so a wrong target would be detected), e.g. pixel 0 of class 0:
+    # cosines 0.976, 0.195, 0.098, -0.976, 0.830, -0.878, -0.195, 0.175
+    # -> CE(target 0) = 0.208, the next best target (4) gives 1.686
+    for feats, targets in ((F0, FG_TARGETS), (F1, BG_TARGETS)):
+        for i, t in targets:
+            ces = [_ce(feats[i], _bank(), j) for j in range(8)]
+            assert min(c for j, c in enumerate(ces) if j != t) > ces[t] + .1
+    assert _ce(F0[0], _bank(), 0) == pytest.approx(0.208, abs=1e-3)
+
+
+def test_hand_computed_loss():
+    loss_fg, loss_bg = _expected_parts()
+    feats, cam, labels, fg, bg = _inputs()
+    loss = ClueContrastiveLoss()(feats, cam, labels, fg, bg)
+    # 'all': each pass divides by K = 2 (one class contributed to each)
+    expected = 0.01 * (loss_fg / 2 + loss_bg / 2)
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    # 'present': divided by the number of contributing classes (1 each)
+    loss = ClueContrastiveLoss(class_average='present')(feats, cam, labels,
+                                                        fg, bg)
+    assert loss.item() == pytest.approx(0.01 * (loss_fg + loss_bg),
+                                        rel=1e-5)
+    # loss_weight scales linearly
+    loss = ClueContrastiveLoss(loss_weight=0.5)(feats, cam, labels, fg, bg)
+    assert loss.item() == pytest.approx(0.5 * (loss_fg + loss_bg) / 2,
+                                        rel=1e-5)
+    # prototypes are not modified without an update_fn
+    assert torch.equal(fg, torch.tensor(FG))
+    assert torch.equal(bg, torch.tensor(BG))
+
+
+def test_unlabelled_images_give_no_foreground():
+    feats, cam, labels, fg, bg = _inputs()
+    single = ClueContrastiveLoss()(feats, cam, labels, fg, bg)
+    # a second image without class 0 but with a high class-0 CAM, and no
+    # class-1 pixel below 0.2: it adds no sample to either pass
+    feats2 = torch.cat([feats, torch.randn(1, 2, 3, 3)])
+    cam2 = torch.cat([cam, torch.tensor([[[1., 1., .3], [.3, .3, .3]]])])
+    labels2 = torch.cat([labels, torch.tensor([[0., 0.]])])
+    double = ClueContrastiveLoss()(feats2, cam2, labels2, fg, bg)
+    assert double.item() == pytest.approx(single.item(), rel=1e-6)
+
+
+def test_empty_passes_give_zero():
+    feats, cam, labels, fg, bg = _inputs()
+    loss_fn = ClueContrastiveLoss()
+    # no positive label and every CAM value in [0.2, 0.4): nothing at all
+    calls = []
+
+    def update_fn(polarity, nums, counts):
+        calls.append((polarity, nums.clone(), counts.clone()))
+        return fg * 0 + 1
+
+    mid = torch.full_like(cam, 0.3)
+    loss = loss_fn(feats, mid, torch.zeros(1, 2), fg, bg, update_fn)
+    assert loss.item() == 0 and torch.isfinite(loss)
+    assert [c[0] for c in calls] == ['fg', 'bg']
+    assert all(c[1].abs().sum() == 0 and c[2].abs().sum() == 0
+               for c in calls)
+    # labels present but every CAM below the foreground threshold and
+    # above the background one
+    loss = loss_fn(feats, mid, torch.ones(1, 2), fg, bg)
+    assert loss.item() == 0 and torch.isfinite(loss)
+    # no positive label: only the background pass contributes
+    loss = loss_fn(feats, cam, torch.zeros(1, 2), fg, bg)
+    _, loss_bg = _expected_parts()
+    assert torch.isfinite(loss)
+    assert loss.item() == pytest.approx(0.01 * loss_bg / 2, rel=1e-5)
+
+
+def test_update_fn_order_and_detached_fg_in_background_pass():
+    # a replacement for the foreground prototypes returned by update_fn
+    fg_new = [[(0., 1., 0.), (1., 0., 1.)], [(0., -1., 1.), (1., 1., 1.)]]
+    replacement = torch.tensor(fg_new, requires_grad=True)
+    calls = []
+
+    def update_fn(polarity, nums, counts):
+        calls.append(polarity)
+        return replacement if polarity == 'fg' else None
+
+    feats, cam, labels, fg, bg = _inputs(requires_grad=True)
+    loss = ClueContrastiveLoss()(feats, cam, labels, fg, bg, update_fn)
+    assert calls == ['fg', 'bg']
+    loss_fg, loss_bg = _expected_parts(fg_in_bg_pass=fg_new)
+    assert loss.item() == pytest.approx(0.01 * (loss_fg + loss_bg) / 2,
+                                        rel=1e-5)
+    assert loss_bg != pytest.approx(_expected_parts()[1], rel=1e-3)
+    loss.backward()
+    assert replacement.grad is None  # used detached
+
+    # independent autograd reference: bg-pass gradients must not reach fg
+    feats_r, _, _, fg_r, bg_r = _inputs(requires_grad=True)
+
+    def ce(x, fg_bank, targets):
+        bank = torch.cat([F.normalize(fg_bank, dim=-1).reshape(-1, 3),
+                          F.normalize(bg_r, dim=-1).reshape(-1, 3)])
+        logits = F.normalize(x, dim=-1) @ bank.t() / 0.1
+        return F.cross_entropy(logits, torch.tensor(targets))
+
+    ref = 0.01 * (ce(feats_r[0, 0, :2], fg_r, [0, 1]) / 2 +
+                  ce(feats_r[0, 1, :2], replacement.detach(), [6, 7]) / 2)
+    ref.backward()
+    assert ref.item() == pytest.approx(loss.item(), rel=1e-5)
+    for got, want in ((fg, fg_r), (bg, bg_r), (feats, feats_r)):
+        assert torch.allclose(got.grad, want.grad, atol=1e-7)
+    # fg of the absent class 1 only appears among the negatives
+    assert fg.grad[1].abs().sum() > 0 and bg.grad[0].abs().sum() > 0
+
+
+def _record(calls):
+
+    def update_fn(polarity, nums, counts):
+        calls[polarity] = (nums.clone(), counts.clone())
+        return torch.tensor(FG)
+
+    return update_fn
+
+
+def test_ema_statistics_argmax():
+    feats, cam, labels, fg, bg = _inputs()
+    x = F.normalize(feats[0], dim=-1)  # (K, N, d)
+    calls = {}
+    ClueContrastiveLoss(ema_assignment='argmax')(feats, cam, labels, fg, bg,
+                                                 _record(calls))
+    nums, counts = calls['fg']
+    # fg, class 0: pixel 0 (m = 1.0) -> j 0, pixel 1 (m = 0.6) -> j 1
+    assert torch.allclose(counts, torch.tensor([[1., .6], [0., 0.]]))
+    expected = torch.zeros(2, 2, 3)
+    expected[0, 0] = 1.0**2 * x[0, 0]
+    expected[0, 1] = 0.6**2 * x[0, 1]
+    assert torch.allclose(nums, expected, atol=1e-6)
+    nums, counts = calls['bg']
+    # bg, class 1: pixel 0 (m = 0.1) -> j 0, pixel 1 (m = 0.05) -> j 1
+    assert torch.allclose(counts, torch.tensor([[0., 0.], [.1, .05]]))
+    expected = torch.zeros(2, 2, 3)
+    expected[1, 0] = 0.1**2 * x[1, 0]
+    expected[1, 1] = 0.05**2 * x[1, 1]
+    assert torch.allclose(nums, expected, atol=1e-7)
+    # linear weighting switch
+    calls = {}
+    ClueContrastiveLoss(
+        ema_assignment='argmax', ema_weight_power=1.)(feats, cam, labels, fg,
+                                                      bg, _record(calls))
+    nums, _ = calls['fg']
+    assert torch.allclose(nums[0, 1], 0.6 * x[0, 1], atol=1e-6)
+
+
+def test_ema_statistics_gumbel_are_one_hot():
+    feats, cam, labels, fg, bg = _inputs()
+    x = F.normalize(feats[0], dim=-1)
+    for seed in range(5):
+        torch.manual_seed(seed)
+        calls = {}
+        ClueContrastiveLoss()(feats, cam, labels, fg, bg, _record(calls))
+        # whatever the random sample, each pixel goes to one prototype
+        nums, counts = calls['fg']
+        assert counts.sum(dim=1).tolist() == pytest.approx([1.6, 0.])
+        for c in counts[0].tolist():
+            assert min(abs(c - v) for v in (0., .6, 1., 1.6)) < 1e-6
+        assert torch.allclose(nums[0].sum(dim=0),
+                              x[0, 0] + 0.36 * x[0, 1], atol=1e-6)
+        nums, counts = calls['bg']
+        assert counts.sum(dim=1).tolist() == pytest.approx([0., .15])
+        assert torch.allclose(nums[1].sum(dim=0),
+                              0.01 * x[1, 0] + 0.0025 * x[1, 1], atol=1e-7)
+
+
+def test_sinkhorn_scores_use_raw_prototypes(monkeypatch):
+    # exact-method.md §4.3 / §10 #7: R = X (P^polarity[k])^T with unit
+    # features but the prototypes as stored (not normalised)
+    import mmexact.models.losses.clue_contrastive_loss as module
+    seen = []
+    original = module.sinkhorn_knopp
+
+    def spy(scores, *args):
+        seen.append((scores.clone(), args))
+        return original(scores, *args)
+
+    monkeypatch.setattr(module, 'sinkhorn_knopp', spy)
+    feats, cam, labels, fg, bg = _inputs()
+    ClueContrastiveLoss(sinkhorn_eps=0.07, sinkhorn_iters=4)(feats, cam,
+                                                             labels, fg, bg)
+    assert len(seen) == 2  # fg pass of class 0, bg pass of class 1
+    x = F.normalize(feats[0], dim=-1)
+    assert torch.allclose(seen[0][0], x[0, :2] @ fg[0].t(), atol=1e-6)
+    assert torch.allclose(seen[1][0], x[1, :2] @ bg[1].t(), atol=1e-6)
+    # e.g. pixel 0 of class 0: 2 * 0.9759 = 1.952 (cosine would be 0.976)
+    assert seen[0][0][0, 0].item() == pytest.approx(1.9518, abs=1e-4)
+    assert seen[0][1] == (0.07, 4)
