@@ -246,20 +246,22 @@ def test_sinkhorn_scores_use_raw_prototypes(monkeypatch):
     # features but the prototypes as stored (not normalised)
     import mmexact.models.losses.clue_contrastive_loss as module
     seen = []
-    original = module.sinkhorn_knopp
+    original = module.sinkhorn_knopp_grouped
 
-    def spy(scores, *args):
-        seen.append((scores.clone(), args))
-        return original(scores, *args)
+    def spy(scores, groups, num_groups, *args):
+        seen.append((scores.clone(), groups.clone(), args))
+        return original(scores, groups, num_groups, *args)
 
-    monkeypatch.setattr(module, 'sinkhorn_knopp', spy)
+    monkeypatch.setattr(module, 'sinkhorn_knopp_grouped', spy)
     feats, cam, labels, fg, bg = _inputs()
     ClueContrastiveLoss(sinkhorn_eps=0.07, sinkhorn_iters=4)(feats, cam,
                                                              labels, fg, bg)
-    assert len(seen) == 2  # fg pass of class 0, bg pass of class 1
+    assert len(seen) == 2  # one grouped call per pass
+    # fg pass: only class 0 has samples; bg pass: only class 1
+    assert seen[0][1].tolist() == [0, 0] and seen[1][1].tolist() == [1, 1]
     x = F.normalize(feats[0], dim=-1)
     assert torch.allclose(seen[0][0], x[0, :2] @ fg[0].t(), atol=1e-6)
     assert torch.allclose(seen[1][0], x[1, :2] @ bg[1].t(), atol=1e-6)
     # e.g. pixel 0 of class 0: 2 * 0.9759 = 1.952 (cosine would be 0.976)
     assert seen[0][0][0, 0].item() == pytest.approx(1.9518, abs=1e-4)
-    assert seen[0][1] == (0.07, 4)
+    assert seen[0][2] == (0.07, 4)

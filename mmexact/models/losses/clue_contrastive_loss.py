@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmseg.registry import MODELS
-from ..utils import sinkhorn_knopp
+from ..utils import sinkhorn_knopp_grouped
 
 __all__ = ['ClueContrastiveLoss']
 
@@ -89,46 +89,58 @@ class ClueContrastiveLoss(nn.Module):
     def _pass(self, feats: Tensor, cam: Tensor, labels: Tensor,
               own: Tensor, fg_all: Tensor, bg_all: Tensor,
               foreground: bool) -> Tuple[Tensor, Tensor, Tensor]:
-        """One polarity pass; returns (loss, nums, counts)."""
+        """One polarity pass over all classes at once.
+
+        Samples of every class are gathered with one index, assigned with a
+        class-grouped Sinkhorn and contrasted with one matmul; per-class
+        means and momentum statistics are formed with ``bincount`` /
+        one-hot matmuls. Returns (loss, nums (K, N_p, d), counts (K, N_p)).
+        """
         b, k_num, n, d = feats.shape
         n_p = own.shape[1]
+        nums = feats.new_zeros(k_num, n_p, d, dtype=torch.float32)
+        counts = feats.new_zeros(k_num, n_p, dtype=torch.float32)
+        if foreground:
+            pick = (labels[:, :, None] > 0) & (cam >= self.fg_thr)
+        else:
+            pick = cam < self.bg_thr
+        bi, ki, ni = pick.nonzero(as_tuple=True)
+        if ki.numel() == 0:
+            return feats.new_zeros(()), nums, counts
+        x = feats[bi, ki, ni]  # (M, d), unit rows
+        with torch.no_grad():
+            raw = (x.detach() @ own.detach().reshape(-1, d).t()).view(
+                -1, k_num, n_p)
+            scores = raw[torch.arange(ki.numel(), device=ki.device), ki]
+            q, hard = sinkhorn_knopp_grouped(scores, ki, k_num,
+                                             self.sinkhorn_eps,
+                                             self.sinkhorn_iters)
         # (2 K N_p, d) unit prototypes: the contrast set of every sample
         bank = torch.cat([
             F.normalize(fg_all, dim=-1).reshape(-1, d),
             F.normalize(bg_all, dim=-1).reshape(-1, d)
         ])
         offset = 0 if foreground else k_num * n_p
-        nums = feats.new_zeros(k_num, n_p, d, dtype=torch.float32)
-        counts = feats.new_zeros(k_num, n_p, dtype=torch.float32)
-        total, used = feats.new_zeros(()), 0
-        for k in range(k_num):
-            if foreground:
-                if not bool(labels[:, k].any()):
-                    continue
-                pix = (labels[:, k, None] > 0) & (cam[:, k] >= self.fg_thr)
+        ce = F.cross_entropy(
+            x @ bank.t() / self.temperature,
+            offset + n_p * ki + hard,
+            reduction='none')
+        per_class = torch.bincount(ki, minlength=k_num).to(ce)
+        total = (ce / per_class[ki]).sum()  # sum over classes of CE_k
+        denom = k_num if self.class_average == 'all' else \
+            int((per_class > 0).sum())
+        with torch.no_grad():
+            if self.ema_assignment == 'gumbel':
+                assign = F.gumbel_softmax(q, tau=self.gumbel_tau, hard=True)
             else:
-                pix = cam[:, k] < self.bg_thr
-            if not bool(pix.any()):
-                continue
-            x = feats[:, k][pix]  # (n, d), unit rows
-            with torch.no_grad():
-                q, hard = sinkhorn_knopp(x.detach() @ own[k].detach().t(),
-                                         self.sinkhorn_eps,
-                                         self.sinkhorn_iters)
-            logits = x @ bank.t() / self.temperature
-            total = total + F.cross_entropy(logits, offset + n_p * k + hard)
-            used += 1
-            with torch.no_grad():
-                if self.ema_assignment == 'gumbel':
-                    assign = F.gumbel_softmax(q, tau=self.gumbel_tau,
-                                              hard=True)
-                else:
-                    assign = F.one_hot(hard, n_p).float()
-                m = cam[:, k][pix].float()
-                w = assign * m[:, None]**(self.ema_weight_power - 1)
-                nums[k] = (w * m[:, None]).t() @ x.detach().float()
-                counts[k] = (assign * m[:, None]).sum(dim=0)
-        denom = k_num if self.class_average == 'all' else max(used, 1)
+                assign = F.one_hot(hard, n_p).float()
+            m = cam[bi, ki, ni].float()[:, None]
+            onehot = F.one_hot(ki, k_num).float()  # (M, K)
+            weights = assign * m**self.ema_weight_power
+            xf = x.detach().float()
+            for j in range(n_p):
+                nums[:, j] = (onehot * weights[:, j:j + 1]).t() @ xf
+            counts.copy_(onehot.t() @ (assign * m))
         return total / denom, nums, counts
 
     def forward(self,

@@ -53,32 +53,44 @@ class TemporalAffinityRefiner(BaseModule):
                 for dy in (-1, 0, 1) for dx in (-1, 0, 1)
                 if (dy, dx) != (0, 0)]
 
-    @staticmethod
-    def _neighbours(x: Tensor, offsets: List[Tuple[int, int]],
-                    pad: int) -> Tensor:
-        """(N, C, H, W) -> (N, C, Q, H, W) neighbour values."""
+    def _shifted(self, x: Tensor) -> List[Tensor]:
+        """Views of the replicate-padded x, one per neighbour offset."""
+        pad = max(self.dilations)
         h, w = x.shape[-2:]
         xp = F.pad(x, (pad, pad, pad, pad), mode='replicate')
-        return torch.stack([
+        return [
             xp[..., pad + dy:pad + dy + h, pad + dx:pad + dx + w]
-            for dy, dx in offsets
-        ], dim=2)
+            for dy, dx in self._offsets()
+        ]
 
     def affinity(self, feats: Tensor) -> Tensor:
-        """Affinities (N, Q, H, W) of features (N, C, H, W)."""
-        offsets = self._offsets()
-        pad = max(self.dilations)
-        nb = self._neighbours(feats, offsets, pad)  # (N, C, Q, H, W)
-        sim = F.cosine_similarity(feats.unsqueeze(2), nb, dim=1, eps=1e-8)
-        sigma = nb.std(dim=2, unbiased=True).mean(dim=1, keepdim=True)
+        """Affinities (N, Q, H, W) of features (N, C, H, W).
+
+        Memory-lean: the Q neighbours are views of one padded copy of the
+        features; similarities and the neighbour standard deviation are
+        accumulated offset by offset, so no (N, C, Q, H, W) tensor is
+        formed (all channels/classes still go through each op at once).
+        """
+        nbs = self._shifted(feats)
+        sq = feats.pow(2).sum(dim=1)
+        sq_nbs = self._shifted(sq.unsqueeze(1))
+        sims, s1, s2 = [], 0., 0.
+        for nb, sq_nb in zip(nbs, sq_nbs):
+            dot = (feats * nb).sum(dim=1)
+            # torch.cosine_similarity: x.y / sqrt(max(|x|^2 |y|^2, eps^2))
+            sims.append(dot / (sq * sq_nb[:, 0]).clamp(min=1e-16).sqrt())
+            s1 = s1 + nb
+            s2 = s2 + nb * nb
+        q = len(nbs)
+        var = ((s2 - s1 * s1 / q) / (q - 1)).clamp(min=0)
+        sigma = var.sqrt().mean(dim=1, keepdim=True)
+        sim = torch.stack(sims, dim=1)
         return torch.softmax(sim / ((sigma + 1e-8) * self.alpha), dim=1)
 
     def propagate(self, maps: Tensor, aff: Tensor) -> Tensor:
         """``num_iters`` propagation steps of maps (N, 1, H, W)."""
-        offsets = self._offsets()
-        pad = max(self.dilations)
         for _ in range(self.num_iters):
-            nb = self._neighbours(maps, offsets, pad)[:, 0]  # (N, Q, H, W)
+            nb = torch.cat(self._shifted(maps), dim=1)  # (N, Q, H, W)
             maps = (nb * aff).sum(dim=1, keepdim=True)
         return maps
 
