@@ -284,7 +284,7 @@ def test_convert_load_and_round_trip(reference, emulate):
                        reference['temporal_transformer.layers.7.0.fn.'
                                  'to_qkv.weight'])
     assert torch.equal(loaded['backbone.spatial_encoder.layers.3.ffn.'
-                              'layers.1.bias'],
+                              'fc2.bias'],
                        reference['space_transformer.layers.3.1.fn.net.3.'
                                  'bias'])
     assert torch.equal(loaded['decode_head.cls_fc.weight'],

@@ -74,10 +74,10 @@ _LAYER_PAIRS = (
     ('0.fn.to_out.0.bias', 'attn.proj.bias'),
     ('1.norm.weight', 'norm2.weight'),
     ('1.norm.bias', 'norm2.bias'),
-    ('1.fn.net.0.weight', 'ffn.layers.0.0.weight'),
-    ('1.fn.net.0.bias', 'ffn.layers.0.0.bias'),
-    ('1.fn.net.3.weight', 'ffn.layers.1.weight'),
-    ('1.fn.net.3.bias', 'ffn.layers.1.bias'),
+    ('1.fn.net.0.weight', 'ffn.fc1.weight'),
+    ('1.fn.net.0.bias', 'ffn.fc1.bias'),
+    ('1.fn.net.3.weight', 'ffn.fc2.weight'),
+    ('1.fn.net.3.bias', 'ffn.fc2.bias'),
 )
 _META_COLUMNS = 'reference_unreached_date_columns'
 _META_WEIGHT = 'reference_unreached_date_weight'

@@ -1,7 +1,8 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 from .attention import SDPAttention
+from .gelu_ffn import GeluFFN
 from .transformer import RESIDUAL_MODES, TransformerEncoder, TransformerLayer
 
 __all__ = [
-    'SDPAttention', 'TransformerLayer', 'TransformerEncoder', 'RESIDUAL_MODES'
+    'SDPAttention', 'GeluFFN', 'TransformerLayer', 'TransformerEncoder', 'RESIDUAL_MODES'
 ]

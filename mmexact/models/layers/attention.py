@@ -64,8 +64,13 @@ class SDPAttention(BaseModule):
             attention slice (N, slice_queries, L - slice_queries) or None.
         """
         n, length, _ = x.shape
-        qkv = self.qkv(x).view(n, length, 3, self.num_heads, self.head_dims)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # (N, h, L, dh)
+        # three projections with slices of one (q | k | v) weight: each
+        # result is a transposed view (N, h, L, dh) of a contiguous
+        # (N, L, h, dh) tensor, which SDPA reads in place (no copies in
+        # forward, none to re-stack the gradients in backward)
+        q, k, v = (F.linear(x, w).view(n, length, self.num_heads,
+                                       self.head_dims).transpose(1, 2)
+                   for w in self.qkv.weight.chunk(3))
         mask = None if key_mask is None else key_mask[:, None, None, :]
         out = F.scaled_dot_product_attention(
             q,

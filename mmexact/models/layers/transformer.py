@@ -3,11 +3,11 @@ from typing import List, Optional, Tuple
 
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
-from mmcv.cnn.bricks.transformer import FFN
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor
 
 from .attention import SDPAttention
+from .gelu_ffn import GeluFFN
 
 __all__ = ['RESIDUAL_MODES', 'TransformerLayer', 'TransformerEncoder']
 
@@ -52,13 +52,9 @@ class TransformerLayer(BaseModule):
         self.attn = SDPAttention(
             embed_dims, num_heads, head_dims, proj_drop=drop_rate)
         self.norm2 = build_norm_layer(norm_cfg, embed_dims)[1]
-        self.ffn = FFN(
-            embed_dims=embed_dims,
-            feedforward_channels=ffn_dims,
-            num_fcs=2,
-            ffn_drop=drop_rate,
-            act_cfg=act_cfg,
-            add_identity=False)
+        if act_cfg.get('type') != 'GELU':
+            raise ValueError('only GELU feed-forward blocks are supported')
+        self.ffn = GeluFFN(embed_dims, ffn_dims, drop_rate)
 
     def forward(self,
                 x: Tensor,
