@@ -166,3 +166,31 @@ def test_gradients_flow_to_features_and_maps():
     assert feats.grad.abs().sum() > 0 and maps.grad.abs().sum() > 0
     assert torch.autograd.gradcheck(
         lambda f, m: TemporalAffinityRefiner()(f, m), (feats, maps))
+
+
+def test_gradients_finite_where_neighbourhood_is_constant():
+    """torch.std's gradient is NaN at zero spread; TAAP's is defined 0."""
+    from mmexact.models.refiners import TemporalAffinityRefiner
+    feats = torch.ones(1, 3, 5, 5)
+    feats[0, 0, 0, 0] = 2.  # most neighbourhoods stay constant
+    feats.requires_grad_()
+    maps = torch.rand(1, 5, 5, requires_grad=True)
+    TemporalAffinityRefiner()(feats[None], maps[None]).sum().backward()
+    assert torch.isfinite(feats.grad).all() and torch.isfinite(maps.grad).all()
+
+
+def test_neighbour_std_gradcheck():
+    from mmexact.models.refiners.temporal_affinity_refiner import \
+        _NeighbourStd
+    from mmexact.models.refiners import TemporalAffinityRefiner
+    r = TemporalAffinityRefiner()
+    x = torch.randn(2, 3, 4, 4, dtype=torch.float64)
+    xp = torch.nn.functional.pad(x, (2, 2, 2, 2), mode='replicate')
+    xp.requires_grad_()
+    slots = r._slots(4, 4)
+    assert torch.autograd.gradcheck(
+        lambda t: _NeighbourStd.apply(t, slots, 2), (xp, ))
+    # forward equals torch.std over the stacked neighbours
+    nb = torch.stack([xp[..., sy, sx] for sy, sx in slots], dim=2)
+    ref = nb.std(dim=2, unbiased=True).mean(dim=1, keepdim=True)
+    assert torch.allclose(_NeighbourStd.apply(xp, slots, 2), ref)

@@ -11,6 +11,38 @@ from mmseg.registry import MODELS
 __all__ = ['TemporalAffinityRefiner']
 
 
+class _NeighbourStd(torch.autograd.Function):
+    """Mean over channels of the unbiased std over the Q neighbours.
+
+    Input: the replicate-padded features (N, C, H + 2r, W + 2r); the Q
+    neighbour views are taken inside. Two-pass (mean, then squared
+    deviations) like ``torch.std``, but only the mean and std maps are
+    kept for backward instead of Q deviation tensors, and the gradient is
+    defined as 0 where the std is 0 (``torch.std`` would give NaN).
+    """
+
+    @staticmethod
+    def forward(ctx, xp: Tensor, slots: tuple, pad: int) -> Tensor:
+        views = [xp[..., sy, sx] for sy, sx in slots]
+        mean = sum(views) / len(views)
+        var = sum((v - mean).pow_(2) for v in views) / (len(views) - 1)
+        std = var.sqrt_()
+        ctx.save_for_backward(xp, mean, std)
+        ctx.slots = slots
+        return std.mean(dim=1, keepdim=True)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        xp, mean, std = ctx.saved_tensors
+        q = len(ctx.slots)
+        coef = torch.where(std > 0, grad / (std.shape[1] * (q - 1) * std),
+                           torch.zeros_like(std))
+        grad_xp = torch.zeros_like(xp)
+        for sy, sx in ctx.slots:
+            grad_xp[..., sy, sx] += coef * (xp[..., sy, sx] - mean)
+        return grad_xp, None, None
+
+
 @MODELS.register_module()
 class TemporalAffinityRefiner(BaseModule):
     """Temporal-aware affinity propagation (TAAP, exact-method.md §6).
@@ -53,37 +85,41 @@ class TemporalAffinityRefiner(BaseModule):
                 for dy in (-1, 0, 1) for dx in (-1, 0, 1)
                 if (dy, dx) != (0, 0)]
 
+    def _slots(self, h: int, w: int) -> tuple:
+        """Index slices of the padded map giving each neighbour's value."""
+        pad = max(self.dilations)
+        return tuple((slice(pad + dy, pad + dy + h), slice(pad + dx,
+                                                           pad + dx + w))
+                     for dy, dx in self._offsets())
+
     def _shifted(self, x: Tensor) -> List[Tensor]:
         """Views of the replicate-padded x, one per neighbour offset."""
         pad = max(self.dilations)
-        h, w = x.shape[-2:]
         xp = F.pad(x, (pad, pad, pad, pad), mode='replicate')
-        return [
-            xp[..., pad + dy:pad + dy + h, pad + dx:pad + dx + w]
-            for dy, dx in self._offsets()
-        ]
+        return [xp[..., sy, sx] for sy, sx in self._slots(*x.shape[-2:])]
 
     def affinity(self, feats: Tensor) -> Tensor:
         """Affinities (N, Q, H, W) of features (N, C, H, W).
 
         Memory-lean: the Q neighbours are views of one padded copy of the
-        features; similarities and the neighbour standard deviation are
-        accumulated offset by offset, so no (N, C, Q, H, W) tensor is
-        formed (all channels/classes still go through each op at once).
+        features; similarities are accumulated offset by offset and the
+        neighbour std goes through :class:`_NeighbourStd`, so no
+        (N, C, Q, H, W) tensor is formed or kept for backward (all channels
+        and classes still go through each op at once).
         """
-        nbs = self._shifted(feats)
+        pad = max(self.dilations)
+        xp = F.pad(feats, (pad, pad, pad, pad), mode='replicate')
+        slots = self._slots(*feats.shape[-2:])
         sq = feats.pow(2).sum(dim=1)
-        sq_nbs = self._shifted(sq.unsqueeze(1))
-        sims, s1, s2 = [], 0., 0.
-        for nb, sq_nb in zip(nbs, sq_nbs):
-            dot = (feats * nb).sum(dim=1)
+        sq_p = F.pad(sq.unsqueeze(1), (pad, pad, pad, pad),
+                     mode='replicate')[:, 0]
+        sims = []
+        for sy, sx in slots:
+            dot = (feats * xp[..., sy, sx]).sum(dim=1)
             # torch.cosine_similarity: x.y / sqrt(max(|x|^2 |y|^2, eps^2))
-            sims.append(dot / (sq * sq_nb[:, 0]).clamp(min=1e-16).sqrt())
-            s1 = s1 + nb
-            s2 = s2 + nb * nb
-        q = len(nbs)
-        var = ((s2 - s1 * s1 / q) / (q - 1)).clamp(min=0)
-        sigma = var.sqrt().mean(dim=1, keepdim=True)
+            sims.append(dot /
+                        (sq * sq_p[..., sy, sx]).clamp(min=1e-16).sqrt())
+        sigma = _NeighbourStd.apply(xp, slots, pad)
         sim = torch.stack(sims, dim=1)
         return torch.softmax(sim / ((sigma + 1e-8) * self.alpha), dim=1)
 

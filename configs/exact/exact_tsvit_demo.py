@@ -1,0 +1,34 @@
+# `make demo`, Exact stage 1 on the synthetic PASTIS data: a small TSViT
+# (d 64, depths 2 + 1), 12 epochs, prototype learning from 40 % of them.
+_base_ = [
+    '../_base_/models/exact_tsvit.py',
+    '../_base_/datasets/synthetic_pastis_demo.py',
+    '../_base_/schedules/schedule_exact_20e.py',
+    '../_base_/default_runtime.py'
+]
+max_epochs = 12
+model = dict(
+    backbone=dict(
+        embed_dims=64, temporal_depth=2, spatial_depth=1, num_heads=4,
+        head_dims=16, ffn_dims=128),
+    decode_head=dict(in_channels=64, proto_start_iter=100))
+# CAM quality is measured on the training folds (the reference protocol)
+test_dataloader = dict(dataset=dict(folds=(1, 2, 3)))
+param_scheduler = [
+    dict(
+        type='WarmupCosineEpochLR',
+        warmup_epochs=1,
+        warmup_start_lr=5e-6,
+        eta_min=5e-6,
+        begin=0,
+        end=max_epochs,
+        by_epoch=True,
+        convert_to_iter_based=True)
+]
+train_cfg = dict(
+    type='IterBasedEpochTrainLoop', max_epochs=max_epochs,
+    val_interval=100000)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=50, max_keep_ckpts=3))
+stage2_config = 'exact-stage2_tsvit_demo.py'
