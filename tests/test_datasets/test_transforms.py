@@ -45,9 +45,11 @@ def test_normalize_from_file_averages_folds(tmp_path):
     r = _results(t=1, h=1, w=1)
     r['img'][:] = 5.
     assert t(r)['img'].ravel().tolist() == [2.] * 10
+    lazy = NormalizeSITS(norm_file=str(path), folds=(3, ))  # read lazily
+    assert 'norm_file=' in repr(lazy)
     with pytest.raises(ValueError, match=r'NORM_S2_patch.json: no "mean"/'
                        r'"std" for Fold_3'):
-        NormalizeSITS(norm_file=str(path), folds=(3, ))
+        lazy(_results())
 
 
 def test_pad_and_cut():

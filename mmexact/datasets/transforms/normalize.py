@@ -44,18 +44,37 @@ class NormalizeSITS(BaseTransform):
                  folds: Sequence[int] = (1, )) -> None:
         if (mean is None) != (std is None):
             raise ValueError('give both mean and std, or neither')
-        if mean is None and norm_file is not None:
-            mean, std = self._read_norm_file(norm_file, folds)
-        elif mean is None:
-            mean, std = PASTIS_FOLD1_MEAN, PASTIS_FOLD1_STD
-        self.mean = np.asarray(mean, dtype=np.float32)
-        self.std = np.asarray(std, dtype=np.float32)
-        if self.mean.shape != self.std.shape or self.mean.ndim != 1:
-            raise ValueError('mean and std must be 1-D and of equal length')
-        if (self.std <= 0).any():
-            raise ValueError('std must be positive')
         self.norm_file = norm_file
         self.folds = tuple(folds)
+        self._mean = self._std = None
+        if mean is None and norm_file is None:
+            mean, std = PASTIS_FOLD1_MEAN, PASTIS_FOLD1_STD
+        if mean is not None:
+            self._set_stats(mean, std)
+
+    def _set_stats(self, mean, std) -> None:
+        mean = np.asarray(mean, dtype=np.float32)
+        std = np.asarray(std, dtype=np.float32)
+        if mean.shape != std.shape or mean.ndim != 1:
+            raise ValueError('mean and std must be 1-D and of equal length')
+        if (std <= 0).any():
+            raise ValueError('std must be positive')
+        self._mean, self._std = mean, std
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Per-band means; a ``norm_file`` is read on first use, so that
+        configs build before the dataset exists."""
+        if self._mean is None:
+            self._set_stats(*self._read_norm_file(self.norm_file,
+                                                  self.folds))
+        return self._mean
+
+    @property
+    def std(self) -> np.ndarray:
+        """Per-band standard deviations (see :attr:`mean`)."""
+        self.mean  # noqa: B018  (loads the file if needed)
+        return self._std
 
     @staticmethod
     def _read_norm_file(path: str, folds: Sequence[int]):
@@ -88,5 +107,8 @@ class NormalizeSITS(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(mean={self.mean.tolist()}, '
-                f'std={self.std.tolist()})')
+        if self._mean is None:
+            return (f'{self.__class__.__name__}(norm_file={self.norm_file!r}'
+                    f', folds={self.folds})')
+        return (f'{self.__class__.__name__}(mean={self._mean.tolist()}, '
+                f'std={self._std.tolist()})')
