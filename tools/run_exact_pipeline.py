@@ -164,10 +164,12 @@ def _fmt(v) -> str:
 
 def _write_summary(work: str, summary: Dict) -> None:
     pl = summary.get('pseudo_label') or {}
-    pct = {k: 100 * pl[k] for k in ('mIoU', 'OA') if pl.get(k) is not None}
+    pct = {k: 100 * pl[k] for k in ('mIoU', 'mIoU_nan', 'OA')
+           if pl.get(k) is not None}
     rows = [
         ('CB-CAM mIoU (stage-1 split)', summary.get('cam_mIoU')),
-        ('pseudo-label mIoU', pct.get('mIoU')),
+        ('pseudo-label mIoU (all classes, reference)', pct.get('mIoU')),
+        ('pseudo-label mIoU (classes present)', pct.get('mIoU_nan')),
         ('pseudo-label OA', pct.get('OA')),
         ('pseudo-label theta', pl.get('threshold')),
         ('stage-2 mIoU (test split)', summary.get('stage2_test_mIoU')),

@@ -6,12 +6,12 @@ _base_ = [
     '../_base_/schedules/schedule_exact_20e.py',
     '../_base_/default_runtime.py'
 ]
-max_epochs = 12
+max_epochs = 8
 model = dict(
     backbone=dict(
-        embed_dims=64, temporal_depth=2, spatial_depth=1, num_heads=4,
-        head_dims=16, ffn_dims=128),
-    decode_head=dict(in_channels=64, proto_start_iter=100))
+        embed_dims=32, temporal_depth=2, spatial_depth=1, num_heads=4,
+        head_dims=8, ffn_dims=64),
+    decode_head=dict(in_channels=32, proto_start_iter=100))
 # CAM quality is measured on the training folds (the reference protocol)
 test_dataloader = dict(dataset=dict(folds=(1, 2, 3)))
 param_scheduler = [

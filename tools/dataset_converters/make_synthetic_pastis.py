@@ -37,6 +37,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='where to write it (default: OUT/pastis24)')
     parser.add_argument('--workers', type=int, default=1,
                         help='processes (the output does not depend on it)')
+    parser.add_argument('--crop-classes', type=int, nargs='+',
+                        help='restrict crops to these classes (1..18)')
+    parser.add_argument('--cloud-rate', type=float, default=None,
+                        help='probability that a frame has clouds')
     parser.add_argument('--stats', action='store_true',
                         help='print class statistics over 24x24 windows')
     return parser.parse_args(argv)
@@ -62,7 +66,10 @@ def main(argv=None) -> str:
         size=args.size,
         seed=args.seed,
         seq_len=(args.min_dates, args.max_dates),
-        num_workers=args.workers)
+        crop_classes=args.crop_classes,
+        num_workers=args.workers,
+        **({} if args.cloud_rate is None else
+           dict(cloud_rate=args.cloud_rate)))
     start = time.time()
     make_synthetic_pastis(
         args.out,

@@ -4,7 +4,7 @@
 # test fold 5; normalised with the statistics of the training folds.
 dataset_type = 'PASTISDataset'
 data_root = 'data/demo/synthetic_pastis'
-max_seq_len = 36
+max_seq_len = 28
 train_pipeline = [
     dict(type='LoadSITSSample'),
     dict(

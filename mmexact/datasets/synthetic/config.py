@@ -1,7 +1,7 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 """Options of the synthetic PASTIS generator."""
 from dataclasses import asdict, dataclass, fields
-from typing import Tuple
+from typing import Optional, Tuple
 
 __all__ = ['SyntheticPASTISConfig']
 
@@ -48,6 +48,10 @@ class SyntheticPASTISConfig:
             beyond a swath edge.
         noise (float): Relative per-pixel, per-date noise. Defaults to
             0.04.
+        crop_classes (tuple[int], optional): Restrict crops to these
+            PASTIS classes (1..18), keeping their relative prior; for
+            small demos that cannot learn 18 classes in minutes. Defaults
+            to None (all classes).
         num_workers (int): Processes used to generate patches (the
             output is identical for any value). Defaults to 1.
     """
@@ -69,9 +73,16 @@ class SyntheticPASTISConfig:
     nodata_rate: float = 0.015
     partial_nodata_rate: float = 0.015
     noise: float = 0.04
+    crop_classes: Optional[Tuple[int, ...]] = None
     num_workers: int = 1
 
     def __post_init__(self) -> None:
+        if self.crop_classes is not None:
+            self.crop_classes = tuple(int(c) for c in self.crop_classes)
+            if not self.crop_classes or not set(self.crop_classes) <= set(
+                    range(1, 19)):
+                raise ValueError('crop_classes must be a non-empty subset '
+                                 'of 1..18')
         if self.size < 24:
             raise ValueError(f'size must be >= 24, got {self.size}')
         if self.num_patches < 1 or self.num_tiles < 1:

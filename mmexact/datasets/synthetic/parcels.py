@@ -186,6 +186,8 @@ def make_layout(rng: np.random.Generator, cfg: SyntheticPASTISConfig,
     # Crops: a patch-specific mix of the regional prior, size-aware.
     prior = class_weights(region)
     mix = 0.8 * rng.dirichlet(25 * prior + 1e-3) + 0.2 * prior
+    if cfg.crop_classes is not None:  # restricted class set (demos)
+        mix = mix * np.isin(np.arange(1, 19), cfg.crop_classes)
     beta = np.array([SIZE_PREFERENCE.get(c, 0.) for c in range(1, 19)])
     # Neighbouring fields often grow the same crop (farms, rotations):
     # fields joined by random adjacencies share one draw.
