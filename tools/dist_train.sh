@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_train.sh CONFIG NUM_PROCS [train.py args...]
-# Uses torchrun; on CPU-only machines set env_cfg.dist_cfg.backend=gloo.
+# Uses torchrun; without GPUs tools/train.py switches to gloo on CPU.
 CONFIG=$1
 NPROC=$2
 NNODES=${NNODES:-1}

@@ -153,9 +153,14 @@ def main(argv=None) -> Dict:
         stage2_miou=exact['stage2_test_mIoU'],
         supervised_miou=full['mIoU'])
     rows['ratio'] = rows['stage2_miou'] / max(rows['supervised_miou'], 1e-9)
+    old = osp.join(work, 'demo_results.json')
+    seconds = round(time.time() - start)
+    if osp.isfile(old):  # keep the time of the run that did the work
+        with open(old) as f:
+            seconds = max(seconds, json.load(f).get('seconds', 0))
     report = dict(
         results=rows,
-        seconds=round(time.time() - start),
+        seconds=seconds,
         date=time.strftime('%Y-%m-%d'),
         machine=f'{platform.machine()}, {os.cpu_count()} CPUs',
         images=dict(cams=vis, stage2=osp.join(pipe, 'stage2', 'vis'),

@@ -63,10 +63,11 @@ def _train(config: str, work: str, options: List[str]) -> None:
 
 
 def _test(config: str, ckpt: str, work: str, out: str,
-          options: List[str]) -> Dict:
+          options: List[str], show_dir: Optional[str] = None) -> Dict:
     if not osp.isfile(out):
         _run([osp.join(TOOLS, 'test.py'), config, ckpt, '--work-dir', work,
               '--metrics-out', out] +
+             (['--show-dir', show_dir] if show_dir else []) +
              (['--cfg-options'] + options if options else []))
     with open(out) as f:
         return json.load(f)
@@ -151,7 +152,8 @@ def main(argv=None) -> Dict:
         summary['stage2_checkpoint'] = osp.relpath(best, work)
     if args.stop_after in (None, 'test'):
         res = _test(stage2, best, dirs['stage2'],
-                    osp.join(work, 'stage2_test_metrics.json'), opts)
+                    osp.join(work, 'stage2_test_metrics.json'), opts,
+                    show_dir=osp.join(dirs['stage2'], 'vis'))
         summary['stage2_test_mIoU'] = res.get('mIoU')
         summary['stage2_test_aAcc'] = res.get('aAcc')
     _write_summary(work, summary)

@@ -18,6 +18,8 @@ import mmexact  # noqa: E402,F401  (registers components, checkpoint fix)
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmexact.apis import prepare_cpu_distributed  # noqa: E402
+
 from mmseg.registry import RUNNERS  # noqa: E402
 
 
@@ -80,6 +82,7 @@ def main(argv=None):
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    prepare_cpu_distributed(cfg)  # gloo + no device ids without GPUs
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

@@ -17,6 +17,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmexact.apis import prepare_cpu_distributed  # noqa: E402
+
 from mmseg.registry import RUNNERS  # noqa: E402
 
 
@@ -58,6 +60,7 @@ def main(argv=None):
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    prepare_cpu_distributed(cfg)  # gloo + no device ids without GPUs
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

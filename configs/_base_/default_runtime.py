@@ -14,3 +14,5 @@ load_from = None
 resume = False
 randomness = dict(seed=0)
 tta_model = dict(type='SegTTAModel')
+# stop at the first NaN/Inf loss (naming the batch) instead of saving NaNs
+custom_hooks = [dict(type='NonFiniteLossHook')]

@@ -8,18 +8,31 @@ __all__ = ['rgb_composite', 'colorize_labels', 'overlay', 'heatmap',
            'hstack_panels', 'pick_frame']
 
 
-def pick_frame(inputs: np.ndarray, frame: Optional[int] = None) -> int:
-    """Index of the frame to show: ``frame``, or the middle valid frame.
+def pick_frame(inputs: np.ndarray,
+               frame: Optional[int] = None,
+               bands: Sequence[int] = (2, 1, 0)) -> int:
+    """Index of the frame to show: ``frame``, or the clearest valid frame.
+
+    Without ``frame``, the valid (day of year > 0) frame closest to the
+    per-pixel temporal median of the RGB is chosen: clouds, shadows and
+    no-data are rare at any pixel, so the median image is clear and the
+    frame nearest to it is a clear one.
 
     Args:
         inputs (np.ndarray): Packed sample (T, C + 1, H, W); the last channel
             is the day of year (0 = padded frame).
         frame (int, optional): Explicit frame index.
+        bands (Sequence[int]): The RGB bands.
     """
     if frame is not None:
         return int(frame)
     valid = np.flatnonzero(inputs[:, -1, 0, 0] > 0)
-    return int(valid[len(valid) // 2]) if valid.size else 0
+    if not valid.size:
+        return 0
+    rgb = inputs[valid][:, list(bands)].reshape(len(valid), -1)
+    med = np.median(rgb, axis=0, keepdims=True)
+    distance = np.nan_to_num(np.abs(rgb - med).mean(axis=1), nan=np.inf)
+    return int(valid[int(np.argmin(distance))])
 
 
 def rgb_composite(inputs: np.ndarray,
@@ -35,7 +48,8 @@ def rgb_composite(inputs: np.ndarray,
             (B2, B3, B4, ...) gives true colour with (2, 1, 0).
         percentiles (tuple[float, float]): Stretch limits.
     """
-    img = inputs[pick_frame(inputs, frame)][list(bands)].astype(np.float64)
+    img = inputs[pick_frame(inputs, frame, bands)][list(bands)].astype(
+        np.float64)
     out = np.zeros(img.shape[1:] + (3, ), np.uint8)
     for c in range(3):
         band = img[c]

@@ -1,4 +1,8 @@
 # Copyright (c) mmexact contributors. All rights reserved.
+from .non_finite_loss_hook import NonFiniteLossHook
+from .rank_consistency_hook import RankConsistencyHook
 from .sits_visualization_hook import SITSVisualizationHook
 
-__all__ = ['SITSVisualizationHook']
+__all__ = [
+    'SITSVisualizationHook', 'NonFiniteLossHook', 'RankConsistencyHook'
+]

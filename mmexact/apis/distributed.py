@@ -1,0 +1,44 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""Distributed runs on CPU-only machines (gloo) with MMEngine's launcher."""
+import os
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+
+__all__ = ['prepare_cpu_distributed']
+
+
+def prepare_cpu_distributed(cfg: Config) -> bool:
+    """Make ``--launcher pytorch`` work without GPUs.
+
+    MMEngine's ``init_dist`` always calls ``torch.cuda.set_device`` and
+    wraps the model with ``device_ids=[LOCAL_RANK]``, which fails on a
+    CPU-only machine. When no GPU is available this initialises the gloo
+    process group itself (from the ``torchrun`` environment), sets the
+    config's backend to gloo and the DDP wrapper's ``device_ids`` to None.
+    Nothing changes when GPUs are present or without a launcher.
+
+    Args:
+        cfg (Config): Config with ``launcher`` already set.
+
+    Returns:
+        bool: True if the CPU set-up was applied.
+    """
+    if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
+        return False
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    if not dist.is_initialized():
+        dist.init_process_group(
+            backend='gloo',
+            rank=int(os.environ['RANK']),
+            world_size=int(os.environ['WORLD_SIZE']))
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper.setdefault('broadcast_buffers', False)
+    wrapper.setdefault('find_unused_parameters',
+                       cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    return True
