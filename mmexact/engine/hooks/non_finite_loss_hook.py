@@ -28,11 +28,11 @@ class NonFiniteLossHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         if not outputs:
             return
-        bad = {
-            k: float(v)
-            for k, v in outputs.items()
-            if 'loss' in k and not math.isfinite(float(v))
+        values = {
+            k: float(v.detach() if hasattr(v, 'detach') else v)
+            for k, v in outputs.items() if 'loss' in k
         }
+        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
         if not bad:
             return
         raise RuntimeError(

@@ -57,10 +57,11 @@ class RankConsistencyHook(Hook):
             if any(g[i] != gathered[0][i] for g in gathered[1:])
         ]
         if not bad:
-            print_log(f'rank consistency ok at iteration {runner.iter}',
-                      logger='current')
+            print_log(
+                f'rank consistency ok at iteration {runner.iter + 1}',
+                logger='current')
             return
-        msg = (f'ranks diverged at iteration {runner.iter} in '
+        msg = (f'ranks diverged at iteration {runner.iter + 1} in '
                f'{len(bad)} tensor(s), e.g. {bad[:5]}')
         if self.raise_on_mismatch:
             raise RuntimeError(msg)
