@@ -46,6 +46,10 @@ def test_config_builds(path, fake_pastis24, fake_mtlcc):
             ds_cfg['data_root'] = fake_mtlcc
         else:
             ds_cfg['data_root'] = osp.join(fake_pastis24, 'raw')
+        for step in ds_cfg['pipeline']:  # statistics file of the fake data
+            if step.get('norm_file'):
+                step['norm_file'] = osp.join(fake_pastis24, 'raw',
+                                             'NORM_S2_patch.json')
         if ds_cfg.get('pseudo_label_dir'):  # stage-2 configs (tested e2e)
             assert key == 'train_dataloader'
             ds_cfg['pseudo_label_dir'] = None

@@ -18,7 +18,8 @@ import mmexact  # noqa: E402,F401  (registers components, checkpoint fix)
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmexact.apis import prepare_cpu_distributed  # noqa: E402
+from mmexact.apis import (cleanup_distributed,  # noqa: E402
+                          prepare_cpu_distributed)
 
 from mmseg.registry import RUNNERS  # noqa: E402
 
@@ -103,6 +104,7 @@ def main(argv=None):
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     metrics = runner.test()
+    cleanup_distributed()
     if args.metrics_out:
         with open(args.metrics_out, 'w') as f:
             json.dump({k: float(v) for k, v in metrics.items()

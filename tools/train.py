@@ -17,7 +17,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmexact.apis import prepare_cpu_distributed  # noqa: E402
+from mmexact.apis import (cleanup_distributed,  # noqa: E402
+                          prepare_cpu_distributed)
 
 from mmseg.registry import RUNNERS  # noqa: E402
 
@@ -83,6 +84,7 @@ def main(argv=None):
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     runner.train()
+    cleanup_distributed()
 
 
 if __name__ == '__main__':

@@ -6,7 +6,7 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
-__all__ = ['prepare_cpu_distributed']
+__all__ = ['prepare_cpu_distributed', 'cleanup_distributed']
 
 
 def prepare_cpu_distributed(cfg: Config) -> bool:
@@ -42,3 +42,15 @@ def prepare_cpu_distributed(cfg: Config) -> bool:
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     return True
+
+
+def cleanup_distributed() -> None:
+    """Synchronise and tear down the process group at the end of a run.
+
+    Without it, gloo's worker threads can be killed mid-flight at
+    interpreter exit ("terminate called without an active exception"),
+    failing an otherwise finished job.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
