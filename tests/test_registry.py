@@ -18,7 +18,7 @@ EXPECTED = {
                  'AppendDayOfYear', 'SITSRandomFlip', 'SITSRandomRot90',
                  'PackSITSInputs'],
     HOOKS: ['SITSVisualizationHook', 'NonFiniteLossHook',
-            'RankConsistencyHook'],
+            'RankConsistencyHook', 'RNGStateHook'],
     LOOPS: ['IterBasedEpochTrainLoop'],
     PARAM_SCHEDULERS: ['WarmupCosineEpochLR'],
     METRICS: ['SITSIoUMetric'],

@@ -14,5 +14,6 @@ load_from = None
 resume = False
 randomness = dict(seed=0)
 tta_model = dict(type='SegTTAModel')
-# stop at the first NaN/Inf loss (naming the batch) instead of saving NaNs
-custom_hooks = [dict(type='NonFiniteLossHook')]
+# stop at the first NaN/Inf loss (naming the batch) instead of saving NaNs;
+# store the random generators in checkpoints so --resume continues exactly
+custom_hooks = [dict(type='NonFiniteLossHook'), dict(type='RNGStateHook')]

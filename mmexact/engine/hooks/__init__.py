@@ -1,8 +1,10 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 from .non_finite_loss_hook import NonFiniteLossHook
 from .rank_consistency_hook import RankConsistencyHook
+from .rng_state_hook import RNGStateHook
 from .sits_visualization_hook import SITSVisualizationHook
 
 __all__ = [
-    'SITSVisualizationHook', 'NonFiniteLossHook', 'RankConsistencyHook'
+    'SITSVisualizationHook', 'NonFiniteLossHook', 'RankConsistencyHook',
+    'RNGStateHook'
 ]

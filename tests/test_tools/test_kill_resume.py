@@ -1,0 +1,94 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""SIGKILL mid-run + --resume ends exactly where an uninterrupted run ends."""
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+CFG = """
+_base_ = ['{repo}/configs/exact/exact_tsvit_pastis.py']
+pipe = [
+    dict(type='LoadSITSSample'),
+    dict(type='NormalizeSITS'),
+    dict(type='PadOrCutSequence', max_seq_len=12, random_subsample=True),
+    dict(type='AppendDayOfYear'),
+    dict(type='SITSRandomFlip', prob=0.5),
+    dict(type='PackSITSInputs'),
+]
+loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
+train_dataloader = dict(**loader, dataset=dict(data_root='{root}',
+                                               pipeline=pipe))
+val_dataloader = dict(**loader, dataset=dict(data_root='{root}',
+                                             pipeline=pipe))
+model = dict(
+    backbone=dict(embed_dims=16, temporal_depth=1, spatial_depth=1,
+                  num_heads=2, head_dims=8, ffn_dims=32),
+    decode_head=dict(in_channels=16, proto_start_iter=2,
+                     prototypes=dict(mode='{mode}')))
+train_cfg = dict(_delete_=True, type='IterBasedEpochTrainLoop',
+                 max_iters=14, val_interval=1000)
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=4))
+"""
+
+
+def _cmd(cfg, work, resume=False):
+    return [sys.executable, osp.join(REPO, 'tools', 'train.py'), cfg,
+            '--work-dir', work] + (['--resume'] if resume else [])
+
+
+def _env():
+    return dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+
+
+def _compare(a, b):
+    ca = torch.load(a, map_location='cpu', weights_only=False)
+    cb = torch.load(b, map_location='cpu', weights_only=False)
+    assert ca['meta']['iter'] == cb['meta']['iter'] == 14
+    sa, sb = ca['state_dict'], cb['state_dict']
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        assert torch.equal(sa[k], sb[k]), k
+    oa, ob = ca['optimizer']['state'], cb['optimizer']['state']
+    for i in oa:
+        for k in oa[i]:
+            assert torch.equal(torch.as_tensor(oa[i][k]),
+                               torch.as_tensor(ob[i][k])), (i, k)
+    assert ca['param_schedulers'] == cb['param_schedulers']
+
+
+@pytest.mark.parametrize('mode', ['grad', 'ema'])
+def test_sigkill_then_resume_is_bitwise_identical(tmp_path, fake_pastis24,
+                                                  mode):
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(CFG.format(repo=REPO, root=fake_pastis24, mode=mode))
+    ref, killed = str(tmp_path / 'ref'), str(tmp_path / 'killed')
+    done = subprocess.run(_cmd(str(cfg), ref), env=_env(),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    proc = subprocess.Popen(_cmd(str(cfg), killed), env=_env(),
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    marker = osp.join(killed, 'last_checkpoint')
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if osp.isfile(marker) and 'iter_8' in open(marker).read():
+            proc.send_signal(signal.SIGKILL)  # after the prototype warm-up
+            break
+        time.sleep(0.01)
+    assert proc.wait(timeout=60) == -signal.SIGKILL, 'run ended before kill'
+    assert not osp.isfile(osp.join(killed, 'iter_14.pth'))
+
+    again = subprocess.run(_cmd(str(cfg), killed, resume=True), env=_env(),
+                           capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert 'Resumed' in again.stdout + again.stderr or \
+        'resumed' in again.stdout + again.stderr
+    _compare(osp.join(ref, 'iter_14.pth'), osp.join(killed, 'iter_14.pth'))
