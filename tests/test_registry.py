@@ -16,7 +16,7 @@ EXPECTED = {
                'MTLCCDataset'],
     TRANSFORMS: ['LoadSITSSample', 'NormalizeSITS', 'PadOrCutSequence',
                  'AppendDayOfYear', 'SITSRandomFlip', 'SITSRandomRot90',
-                 'PackSITSInputs'],
+                 'PackSITSInputs', 'DropNoDataFrames'],
     HOOKS: ['SITSVisualizationHook', 'NonFiniteLossHook',
             'RankConsistencyHook', 'RNGStateHook'],
     LOOPS: ['IterBasedEpochTrainLoop'],

@@ -37,6 +37,13 @@ def validate_sits_sample(img: np.ndarray,
                             f'got {shape}')
     if img.shape[0] == 0:
         raise SITSDataError(f'{source}: the time series is empty (T = 0)')
+    if np.issubdtype(img.dtype, np.floating):
+        finite = np.isfinite(img).reshape(img.shape[0], -1).all(axis=1)
+        if not finite.all():
+            raise SITSDataError(
+                f'{source}: non-finite reflectances (NaN/Inf) in frame(s) '
+                f'{np.flatnonzero(~finite).tolist()[:10]}; fix the data or '
+                'replace them by the no-data value -10000')
     doy = np.asarray(doy)
     if doy.shape != (img.shape[0], ):
         raise SITSDataError(f'{source}: "doy" has shape {doy.shape}, '

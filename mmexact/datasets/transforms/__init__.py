@@ -1,5 +1,6 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 from .append_day_of_year import AppendDayOfYear
+from .drop_nodata_frames import DropNoDataFrames
 from .loading import LoadSITSSample
 from .normalize import NormalizeSITS
 from .pack_sits_inputs import PackSITSInputs
@@ -9,5 +10,5 @@ from .sits_random_rot90 import SITSRandomRot90
 
 __all__ = [
     'LoadSITSSample', 'NormalizeSITS', 'PadOrCutSequence', 'AppendDayOfYear',
-    'SITSRandomFlip', 'SITSRandomRot90', 'PackSITSInputs'
+    'SITSRandomFlip', 'SITSRandomRot90', 'PackSITSInputs', 'DropNoDataFrames'
 ]

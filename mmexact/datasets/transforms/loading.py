@@ -77,6 +77,10 @@ class LoadSITSSample(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         sample = self._read(results)
+        doy = np.asarray(sample['doy'])
+        if np.any(np.diff(doy) < 0):  # keep the day-of-year order
+            order = np.argsort(doy, kind='stable')
+            sample['img'], sample['doy'] = sample['img'][order], doy[order]
         img = sample['img'].astype(np.float32)
         results['img'] = img
         results['doy'] = sample['doy']
