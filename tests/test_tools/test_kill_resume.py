@@ -2,6 +2,7 @@
 """SIGKILL mid-run + --resume ends exactly where an uninterrupted run ends."""
 import os
 import os.path as osp
+import re
 import signal
 import subprocess
 import sys
@@ -92,3 +93,25 @@ def test_sigkill_then_resume_is_bitwise_identical(tmp_path, fake_pastis24,
     assert 'Resumed' in again.stdout + again.stderr or \
         'resumed' in again.stdout + again.stderr
     _compare(osp.join(ref, 'iter_14.pth'), osp.join(killed, 'iter_14.pth'))
+
+
+def test_non_finite_loss_stops_before_checkpoint(tmp_path, fake_pastis24):
+    """A diverging run stops at the first NaN loss, names the iteration and
+    samples, and writes no checkpoint of that iteration."""
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(
+        CFG.format(repo=REPO, root=fake_pastis24, mode='grad') +
+        "optim_wrapper = dict(optimizer=dict(lr=1e30))\n"
+        "default_hooks = dict(checkpoint=dict(interval=1))\n"
+        "param_scheduler = []\n")
+    out = subprocess.run(_cmd(str(cfg), str(tmp_path / 'work')), env=_env(),
+                         capture_output=True, text=True, timeout=600)
+    log = out.stdout + out.stderr
+    assert out.returncode != 0
+    m = re.search(r'non-finite loss at iteration (\d+): .*batch samples: '
+                  r"\['(\d+_\d)', '(\d+_\d)'\]", log)
+    assert m, log[-3000:]
+    bad = int(m.group(1))
+    assert bad >= 2  # the first step is finite, then it diverges
+    assert (tmp_path / 'work' / f'iter_{bad - 1}.pth').is_file()
+    assert not (tmp_path / 'work' / f'iter_{bad}.pth').exists()

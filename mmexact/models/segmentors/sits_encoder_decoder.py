@@ -1,8 +1,10 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 from typing import List
 
+import torch.distributed as dist
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
+from mmengine.dist import get_world_size, is_distributed
 from torch import Tensor
 
 from mmseg.models.segmentors import EncoderDecoder
@@ -30,6 +32,15 @@ class SITSEncoderDecoder(EncoderDecoder):
         super().__init__(*args, **kwargs)
         self.train_cfg = ConfigDict(self.train_cfg or {})
         self.test_cfg = ConfigDict(self.test_cfg or {})
+
+    def parse_losses(self, losses):
+        loss, log_vars = super().parse_losses(losses)
+        if is_distributed() and get_world_size() > 1:
+            for key, value in log_vars.items():
+                value = value.detach().clone()
+                dist.all_reduce(value)
+                log_vars[key] = value / get_world_size()
+        return loss, log_vars
 
     def predict(self,
                 inputs: Tensor,
