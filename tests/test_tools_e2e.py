@@ -15,41 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mmexact.testing import tiny_run_config
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
-TINY = """
-_base_ = ['{base}']
-model = dict(
-    backbone=dict(embed_dims=16, temporal_depth=1, spatial_depth=1,
-                  num_heads=2, head_dims=8, ffn_dims=32),
-    decode_head=dict(in_channels={head_in}))
-train_pipeline = [
-    dict(type='LoadSITSSample'),
-    dict(type='NormalizeSITS'),
-    dict(type='PadOrCutSequence', max_seq_len=12),
-    dict(type='AppendDayOfYear'),
-    dict(type='SITSRandomFlip', prob=0.5),
-    dict(type='PackSITSInputs'),
-]
-test_pipeline = [
-    dict(type='LoadSITSSample'),
-    dict(type='NormalizeSITS'),
-    dict(type='PadOrCutSequence', max_seq_len=12),
-    dict(type='AppendDayOfYear'),
-    dict(type='PackSITSInputs'),
-]
-loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
-train_dataloader = dict(
-    **loader, dataset=dict(data_root='{root}', pipeline=train_pipeline))
-val_dataloader = dict(
-    **loader, dataset=dict(data_root='{root}', pipeline=test_pipeline))
-test_dataloader = val_dataloader
-train_cfg = dict(_delete_=True, type='IterBasedEpochTrainLoop', max_iters={iters},
-                 val_interval=2)
-default_hooks = dict(
-    logger=dict(interval=1),
-    checkpoint=dict(interval=2, save_best=None))
-"""
 
 
 def _run(args, cwd):
@@ -64,8 +33,11 @@ def _run(args, cwd):
 
 def _write_cfg(tmp_path, base, root, iters, name, head_in=16):
     cfg = tmp_path / name
-    cfg.write_text(TINY.format(base=osp.join(REPO, 'configs', base),
-                               root=root, iters=iters, head_in=head_in))
+    cfg.write_text(
+        tiny_run_config(
+            osp.join(REPO, 'configs', base), root, iters, val_interval=2,
+            train_augment=[dict(type='SITSRandomFlip', prob=0.5)],
+            head=f'decode_head=dict(in_channels={head_in})'))
     return str(cfg)
 
 

@@ -7,16 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mmexact.testing import sits_pipeline
 from mmexact.datasets import PASTIS24Dataset, PASTISDataset
 from mmexact.datasets.readers import SITSDataError
 
-PIPELINE = [
-    dict(type='LoadSITSSample'),
-    dict(type='NormalizeSITS'),
-    dict(type='PadOrCutSequence', max_seq_len=12),
-    dict(type='AppendDayOfYear'),
-    dict(type='PackSITSInputs'),
-]
+PIPELINE = sits_pipeline(12)
 
 
 def test_pastis24_folds_and_samples(fake_pastis24):

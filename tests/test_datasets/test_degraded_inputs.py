@@ -11,15 +11,10 @@ from mmengine.logging import MessageHub
 
 from mmexact.datasets.readers import SITSDataError
 from mmexact.datasets.transforms import DropNoDataFrames, LoadSITSSample
+from mmexact.testing import TINY_BACKBONE, sits_pipeline
 from mmseg.registry import MODELS
 
-PIPE = [
-    dict(type='LoadSITSSample'),
-    dict(type='NormalizeSITS'),
-    dict(type='PadOrCutSequence', max_seq_len=8),
-    dict(type='AppendDayOfYear'),
-    dict(type='PackSITSInputs'),
-]
+PIPE = sits_pipeline(8)
 
 
 def _write(path, img=None, doy=None, labels=None):
@@ -86,9 +81,7 @@ def test_window_without_crop_class_trains(tmp_path):
     s = out['data_samples']
     assert s.gt_cls_label.sum() == 0
     cfg = Config.fromfile('configs/_base_/models/exact_tsvit.py')
-    cfg.model.backbone.update(embed_dims=16, temporal_depth=1,
-                              spatial_depth=1, num_heads=2, head_dims=8,
-                              ffn_dims=32)
+    cfg.model.backbone.update(TINY_BACKBONE)
     cfg.model.decode_head.in_channels = 16
     model = MODELS.build(cfg.model)
     hub = MessageHub.get_current_instance()

@@ -9,16 +9,10 @@ import torch
 from mmengine.dataset import Compose
 
 from mmexact.datasets.readers import read_pastis24_window
-from mmexact.testing import tiny_segmentor_cfg
+from mmexact.testing import sits_pipeline, tiny_segmentor_cfg
 from mmseg.registry import MODELS
 
-PIPELINE = [
-    dict(type='LoadSITSSample'),
-    dict(type='NormalizeSITS'),
-    dict(type='PadOrCutSequence', max_seq_len=60),
-    dict(type='AppendDayOfYear'),
-    dict(type='PackSITSInputs'),
-]
+PIPELINE = sits_pipeline(60)
 
 # data-formats.md §6.1: image-level classes of each real window (>1 % rule)
 EXPECTED = {

@@ -8,6 +8,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
+from mmexact.testing import sits_pipeline
 from mmexact.datasets import PASTIS24Dataset, PASTISDataset
 from mmexact.datasets.readers import dates_to_doy
 from mmexact.datasets.synthetic import (SyntheticPASTISConfig,
@@ -19,13 +20,7 @@ from mmexact.datasets.synthetic.parcels import make_layout
 from mmexact.datasets.synthetic.regions import region_of_tile
 from mmexact.datasets.synthetic.spectra import green_gain, mix_spectra
 
-PIPELINE = [
-    dict(type='LoadSITSSample'),
-    dict(type='NormalizeSITS'),
-    dict(type='PadOrCutSequence', max_seq_len=60),
-    dict(type='AppendDayOfYear'),
-    dict(type='PackSITSInputs'),
-]
+PIPELINE = sits_pipeline(60)
 SEQ_LEN = (33, 61)
 
 

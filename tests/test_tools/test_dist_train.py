@@ -9,44 +9,16 @@ import sys
 
 import pytest
 
+from mmexact.testing import tiny_run_config
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-COMMON = """
-pipe = [
-    dict(type='LoadSITSSample'),
-    dict(type='NormalizeSITS'),
-    dict(type='PadOrCutSequence', max_seq_len=12),
-    dict(type='AppendDayOfYear'),
-    dict(type='PackSITSInputs'),
-]
-loader = dict(batch_size={batch}, num_workers=0, persistent_workers=False)
-train_dataloader = dict(**loader, dataset=dict(data_root='{root}',
-                                               pipeline=pipe))
-val_dataloader = dict(**loader, dataset=dict(data_root='{root}',
-                                             pipeline=pipe))
-test_dataloader = val_dataloader
-tiny = dict(embed_dims=16, temporal_depth=1, spatial_depth=1, num_heads=2,
-            head_dims=8, ffn_dims=32)
-train_cfg = dict(_delete_=True, type='IterBasedEpochTrainLoop', max_iters=3,
-                 val_interval=100)
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=3))
+EXTRA = """
 custom_hooks = [dict(type='NonFiniteLossHook'),
                 dict(type='RankConsistencyHook', interval=1)]
 """
-
-STAGE1 = """
-_base_ = ['{repo}/configs/exact/exact_tsvit_pastis.py']
-""" + COMMON + """
-model = dict(backbone=tiny, decode_head=dict(
-    in_channels=16, proto_start_iter={start},
-    prototypes=dict(mode='{mode}')))
-"""
-
-STAGE2 = """
-_base_ = ['{repo}/configs/tsvit/tsvit_pastis24-24x24.py']
-""" + COMMON + """
-model = dict(backbone=tiny, decode_head=dict(in_channels=16))
-"""
+STAGE1_HEAD = ("decode_head=dict(in_channels=16, proto_start_iter={start}, "
+               "prototypes=dict(mode='{mode}'))")
 
 
 def _first_iter_losses(log: str) -> dict:
@@ -66,10 +38,15 @@ def _free_port() -> int:
                                         ('stage2', None)])
 def test_two_process_cpu_training(tmp_path, fake_pastis24, stage, mode):
     def write(name, batch, start):
+        base = ('exact/exact_tsvit_pastis.py' if stage == 'stage1' else
+                'tsvit/tsvit_pastis24-24x24.py')
+        head = STAGE1_HEAD.format(start=start, mode=mode) \
+            if stage == 'stage1' else 'decode_head=dict(in_channels=16)'
+        text = tiny_run_config(
+            osp.join(REPO, 'configs', base), fake_pastis24, 3,
+            checkpoint_interval=3, batch_size=batch, head=head) + EXTRA
         path = tmp_path / name
-        path.write_text((STAGE1 if stage == 'stage1' else STAGE2).format(
-            repo=REPO, root=fake_pastis24, mode=mode, batch=batch,
-            start=start))
+        path.write_text(text)
         return str(path)
 
     cfg = write('cfg.py', 2, 1)

@@ -9,51 +9,25 @@ import sys
 import numpy as np
 from PIL import Image
 
+from mmexact.testing import tiny_run_config
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-PIPE = """
-pipe = [
-    dict(type='LoadSITSSample'),
-    dict(type='NormalizeSITS'),
-    dict(type='PadOrCutSequence', max_seq_len=12),
-    dict(type='AppendDayOfYear'),
-    dict(type='PackSITSInputs'),
-]
-loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
-train_dataloader = dict(**loader, dataset=dict(data_root='{root}',
-                                               pipeline=pipe))
-val_dataloader = dict(**loader, dataset=dict(data_root='{root}',
-                                             pipeline=pipe))
-test_dataloader = dict(**loader, dataset=dict(data_root='{root}',
-                                              pipeline=pipe))
-tiny = dict(embed_dims=16, temporal_depth=1, spatial_depth=1, num_heads=2,
-            head_dims=8, ffn_dims=32)
-train_cfg = dict(_delete_=True, type='IterBasedEpochTrainLoop', max_iters=4,
-                 val_interval=2)
-"""
-
-STAGE1 = """
-_base_ = ['{repo}/configs/exact/exact_tsvit_pastis.py']
-""" + PIPE + """
-model = dict(backbone=tiny, decode_head=dict(in_channels=16,
-                                             proto_start_iter=2))
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
-stage2_config = 'stage2.py'
-"""
-
-STAGE2 = """
-_base_ = ['{repo}/configs/exact/exact-stage2_tsvit_pastis24-24x24.py']
-""" + PIPE + """
-model = dict(backbone=tiny, decode_head=dict(in_channels=16))
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
-"""
+STAGE1_HEAD = 'decode_head=dict(in_channels=16, proto_start_iter=2)'
 
 
 def test_pipeline_end_to_end_and_resumable(tmp_path, fake_pastis24):
+    configs = osp.join(REPO, 'configs')
     (tmp_path / 'stage1.py').write_text(
-        STAGE1.format(repo=REPO, root=fake_pastis24))
+        tiny_run_config(
+            osp.join(configs, 'exact', 'exact_tsvit_pastis.py'),
+            fake_pastis24, 4, val_interval=2, head=STAGE1_HEAD) +
+        "stage2_config = 'stage2.py'\n")
     (tmp_path / 'stage2.py').write_text(
-        STAGE2.format(repo=REPO, root=fake_pastis24))
+        tiny_run_config(
+            osp.join(configs, 'exact',
+                     'exact-stage2_tsvit_pastis24-24x24.py'),
+            fake_pastis24, 4, val_interval=2))
     work = tmp_path / 'work'
     cmd = [sys.executable, osp.join(REPO, 'tools', 'run_exact_pipeline.py'),
            str(tmp_path / 'stage1.py'), '--work-dir', str(work)]

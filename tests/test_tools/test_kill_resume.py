@@ -11,32 +11,18 @@ import time
 import pytest
 import torch
 
+from mmexact.testing import tiny_run_config
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-CFG = """
-_base_ = ['{repo}/configs/exact/exact_tsvit_pastis.py']
-pipe = [
-    dict(type='LoadSITSSample'),
-    dict(type='NormalizeSITS'),
-    dict(type='PadOrCutSequence', max_seq_len=12, random_subsample=True),
-    dict(type='AppendDayOfYear'),
-    dict(type='SITSRandomFlip', prob=0.5),
-    dict(type='PackSITSInputs'),
-]
-loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
-train_dataloader = dict(**loader, dataset=dict(data_root='{root}',
-                                               pipeline=pipe))
-val_dataloader = dict(**loader, dataset=dict(data_root='{root}',
-                                             pipeline=pipe))
-model = dict(
-    backbone=dict(embed_dims=16, temporal_depth=1, spatial_depth=1,
-                  num_heads=2, head_dims=8, ffn_dims=32),
-    decode_head=dict(in_channels=16, proto_start_iter=2,
-                     prototypes=dict(mode='{mode}')))
-train_cfg = dict(_delete_=True, type='IterBasedEpochTrainLoop',
-                 max_iters=14, val_interval=1000)
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=4))
-"""
+def _config(root, mode, checkpoint_interval=4):
+    return tiny_run_config(
+        osp.join(REPO, 'configs', 'exact', 'exact_tsvit_pastis.py'), root,
+        14, checkpoint_interval=checkpoint_interval,
+        train_augment=[dict(type='SITSRandomFlip', prob=0.5)],
+        random_subsample=True,
+        head="decode_head=dict(in_channels=16, proto_start_iter=2, "
+        f"prototypes=dict(mode='{mode}'))")
 
 
 def _cmd(cfg, work, resume=False):
@@ -68,7 +54,7 @@ def _compare(a, b):
 def test_sigkill_then_resume_is_bitwise_identical(tmp_path, fake_pastis24,
                                                   mode):
     cfg = tmp_path / 'cfg.py'
-    cfg.write_text(CFG.format(repo=REPO, root=fake_pastis24, mode=mode))
+    cfg.write_text(_config(fake_pastis24, mode))
     ref, killed = str(tmp_path / 'ref'), str(tmp_path / 'killed')
     done = subprocess.run(_cmd(str(cfg), ref), env=_env(),
                           capture_output=True, text=True, timeout=600)
@@ -100,9 +86,8 @@ def test_non_finite_loss_stops_before_checkpoint(tmp_path, fake_pastis24):
     samples, and writes no checkpoint of that iteration."""
     cfg = tmp_path / 'cfg.py'
     cfg.write_text(
-        CFG.format(repo=REPO, root=fake_pastis24, mode='grad') +
+        _config(fake_pastis24, 'grad', checkpoint_interval=1) +
         "optim_wrapper = dict(optimizer=dict(lr=1e30))\n"
-        "default_hooks = dict(checkpoint=dict(interval=1))\n"
         "param_scheduler = []\n")
     out = subprocess.run(_cmd(str(cfg), str(tmp_path / 'work')), env=_env(),
                          capture_output=True, text=True, timeout=600)
