@@ -7,11 +7,11 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose
-from mmengine.logging import MessageHub
 
 from mmexact.datasets.readers import SITSDataError
 from mmexact.datasets.transforms import DropNoDataFrames, LoadSITSSample
-from mmexact.testing import TINY_BACKBONE, sits_pipeline
+from mmexact.testing import (TINY_BACKBONE, sits_pipeline,
+                             training_iteration)
 from mmseg.registry import MODELS
 
 PIPE = sits_pipeline(8)
@@ -84,14 +84,10 @@ def test_window_without_crop_class_trains(tmp_path):
     cfg.model.backbone.update(TINY_BACKBONE)
     cfg.model.decode_head.in_channels = 16
     model = MODELS.build(cfg.model)
-    hub = MessageHub.get_current_instance()
-    hub.update_info('iter', 5000)
-    try:
+    with training_iteration(5000):
         data = model.data_preprocessor(
             dict(inputs=[out['inputs']] * 2, data_samples=[s, s]), True)
         losses = model(**data, mode='loss')
-    finally:
-        hub.update_info('iter', None)
     assert all(torch.isfinite(v) for v in losses.values())
     assert losses['decode.loss_tap'] == 0 and losses['decode.loss_cbl'] > 0
 

@@ -4,7 +4,6 @@ import copy
 import gzip
 import os.path as osp
 import struct
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import MessageHub
 
+from mmexact.testing import training_iteration
 from mmexact.datasets import MTLCCDataset
 from mmexact.datasets.readers import (MTLCC_BANDS, SITSDataError, crc32c,
                                       masked_crc32c, parse_example,
@@ -290,19 +290,6 @@ def test_tiny_tsvit_loss_and_predict(mtlcc24, pipeline):
     assert preds[0].pred_sem_seg.data.max() < 18
 
 
-@contextmanager
-def _iteration(it):
-    hub = MessageHub.get_current_instance()
-    previous = hub.get_info('iter')
-    hub.update_info('iter', it)
-    try:
-        yield
-    finally:
-        if previous is None:
-            hub.pop_info('iter')
-        else:
-            hub.update_info('iter', previous)
-
 
 def test_tiny_exact_stage1_losses(mtlcc24, pipeline, repo_root_module):
     cfg = copy.deepcopy(
@@ -316,7 +303,7 @@ def test_tiny_exact_stage1_losses(mtlcc24, pipeline, repo_root_module):
     torch.manual_seed(0)
     model = MODELS.build(cfg)
     data = model.data_preprocessor(_batch(mtlcc24, pipeline), True)
-    with _iteration(3999):  # step 4000: prototype learning is on
+    with training_iteration(3999):  # step 4000: prototype learning is on
         losses = model(**data, mode='loss')
     assert set(losses) == {
         'decode.loss_cls', 'decode.loss_aux', 'decode.loss_tap',

@@ -1,6 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 import copy
-from contextlib import contextmanager
 
 import pytest
 import torch
@@ -10,6 +9,7 @@ from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmengine.structures import PixelData
 
+from mmexact.testing import training_iteration
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
@@ -19,20 +19,6 @@ LOSS_KEYS = {
     'decode.loss_cbl'
 }
 
-
-@contextmanager
-def _iteration(it):
-    """Set the Runner's 0-based iteration (the head uses it + 1)."""
-    hub = MessageHub.get_current_instance()
-    previous = hub.get_info('iter')
-    hub.update_info('iter', it)
-    try:
-        yield
-    finally:
-        if previous is None:
-            hub.pop_info('iter')
-        else:
-            hub.update_info('iter', previous)
 
 
 def _model_cfg(repo_root, head=None, **backbone):
@@ -101,13 +87,13 @@ def test_full_size_parameter_count(repo_root):
 def test_loss_keys_and_step_gate(repo_root):
     model = _model(repo_root)
     data = _batch()
-    with _iteration(3998):  # step 3999: no prototype learning yet
+    with training_iteration(3998):  # step 3999: no prototype learning yet
         losses = _losses(model, data)
     assert set(losses) == LOSS_KEYS
     assert all(torch.isfinite(v) for v in losses.values())
     assert losses['decode.loss_cbl'].item() == 0
     assert losses['decode.loss_tap'].item() > 0
-    with _iteration(3999):  # step 4000: prototype learning starts
+    with training_iteration(3999):  # step 4000: prototype learning starts
         losses = _losses(model, data)
         assert model.decode_head.current_step() == 4000
     assert set(losses) == LOSS_KEYS
@@ -131,7 +117,7 @@ def test_loss_values_follow_the_spec(repo_root):
     data = model.data_preprocessor(
         _batch(labels=((2, 5), (5, ), (), (0, 7, 9))), True)
     labels = torch.stack([s.gt_cls_label for s in data['data_samples']])
-    with _iteration(3999):
+    with training_iteration(3999):
         torch.manual_seed(0)
         losses = model(**copy.deepcopy(data), mode='loss')
     torch.manual_seed(0)
@@ -175,12 +161,12 @@ def test_grad_prototypes_gradient_after_warm_up(repo_root):
     protos = model.decode_head.prototypes
     assert protos.mode == 'grad'
     data = _batch()
-    with _iteration(3998):
+    with training_iteration(3998):
         sum(_losses(model, data).values()).backward()
     assert protos.fg.grad is None and protos.bg.grad is None
     assert model.decode_head.cls_fc.weight.grad is not None
     model.zero_grad()
-    with _iteration(3999):
+    with training_iteration(3999):
         sum(_losses(model, data).values()).backward()
     assert protos.fg.grad is not None and protos.bg.grad is not None
     assert protos.fg.grad.abs().sum() > 0 and protos.bg.grad.abs().sum() > 0
@@ -201,7 +187,7 @@ def test_ema_prototypes_follow_momentum_rule(repo_root):
 
     protos.momentum_update = spy
     optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.5))
-    with _iteration(4500):
+    with training_iteration(4500):
         torch.manual_seed(0)
         log = model.train_step(_batch(), optim)
     assert torch.isfinite(log['loss'])
@@ -232,7 +218,7 @@ def test_stage_one_uses_image_labels_only(repo_root):
                   for a, b in zip(data['data_samples'],
                                   shuffled['data_samples']))
     assert changed > 1000
-    with _iteration(4100):
+    with training_iteration(4100):
         ref = _losses(model, data)
         out = _losses(model, shuffled)
         # pixel labels dropped altogether: still the same
@@ -429,7 +415,7 @@ def test_num_chunks(repo_root):
     three.load_state_dict(one.state_dict())
     same = ((2, 5), ) * 4
     mixed = ((2, 5), (5, ), (0, 7), (9, ))
-    with _iteration(3999):
+    with training_iteration(3999):
         for labels in (same, mixed):
             data = _batch(labels=labels)
             ref = _losses(one, data)
