@@ -36,6 +36,9 @@ TINY = {
 def _worker(args) -> dict:
     """Run one workload in this process and return its figures."""
     import torch
+    if not args.glibc_defaults:
+        from mmexact.utils import keep_freed_memory
+        keep_freed_memory()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     from mmexact.apis import benchmark as bm
@@ -67,7 +70,7 @@ def _worker(args) -> dict:
                amp=args.amp))
         res['batch_size'] = bs
         res['frames'] = args.frames
-    res['peak_mem_mb'] = bm.peak_memory_mb(device)
+    res.setdefault('peak_mem_mb', bm.peak_memory_mb(device))
     return res
 
 
@@ -81,7 +84,8 @@ def _spawn(args, workload: str, **over) -> dict:
         str(args.iters), '--warmup', str(args.warmup), '--frames',
         str(over.get('frames', args.frames)), '--sweep-windows',
         str(args.sweep_windows)
-    ] + (['--amp'] if args.amp else []) + (['--smoke'] if args.smoke else [])
+    ] + [f'--{flag.replace("_", "-")}' for flag in
+         ('amp', 'smoke', 'glibc_defaults') if getattr(args, flag)]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
                MKL_NUM_THREADS=str(args.threads))
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -129,6 +133,10 @@ def main(argv=None) -> dict:
     parser.add_argument('--amp', action='store_true',
                         help='bf16 autocast (GPU; slow on most CPUs)')
     parser.add_argument('--memory-model', action='store_true')
+    parser.add_argument(
+        '--glibc-defaults',
+        action='store_true',
+        help='do not let malloc keep freed memory (MallocTuningHook)')
     parser.add_argument('--smoke', action='store_true')
     parser.add_argument('--out', help='write the results as JSON')
     parser.add_argument('--only', choices=['train', 'cam', 'sweep',
@@ -143,6 +151,7 @@ def main(argv=None) -> dict:
     results = dict(
         config=osp.relpath(args.config, REPO), device=args.device,
         threads=args.threads, amp=args.amp, smoke=args.smoke,
+        malloc_tuning=not args.glibc_defaults,
         machine=platform.processor() or platform.machine())
     for workload in ('matmul', 'train', 'cam', 'sweep'):
         results[workload] = _spawn(args, workload)

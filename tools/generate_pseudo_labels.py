@@ -149,4 +149,6 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
+    from mmexact.utils import keep_freed_memory
+    keep_freed_memory()  # as MallocTuningHook does in training
     main()

@@ -104,11 +104,11 @@ def main(argv=None):
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     metrics = runner.test()
-    cleanup_distributed()
     if args.metrics_out:
         with open(args.metrics_out, 'w') as f:
             json.dump({k: float(v) for k, v in metrics.items()
                        if isinstance(v, numbers.Number)}, f, indent=2)
+    cleanup_distributed(exit_process=__name__ == '__main__')
     return metrics
 
 

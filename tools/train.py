@@ -84,7 +84,7 @@ def main(argv=None):
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     runner.train()
-    cleanup_distributed()
+    cleanup_distributed(exit_process=__name__ == '__main__')
 
 
 if __name__ == '__main__':

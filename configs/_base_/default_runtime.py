@@ -15,5 +15,10 @@ resume = False
 randomness = dict(seed=0)
 tta_model = dict(type='SegTTAModel')
 # stop at the first NaN/Inf loss (naming the batch) instead of saving NaNs;
-# store the random generators in checkpoints so --resume continues exactly
-custom_hooks = [dict(type='NonFiniteLossHook'), dict(type='RNGStateHook')]
+# store the random generators in checkpoints so --resume continues exactly;
+# let glibc reuse freed memory (1.4x faster CPU training, see the README)
+custom_hooks = [
+    dict(type='NonFiniteLossHook'),
+    dict(type='RNGStateHook'),
+    dict(type='MallocTuningHook')
+]

@@ -1,30 +1,40 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 """The memory-lean layers compute exactly what the plain modules do."""
+import pytest
 import torch
 import torch.nn.functional as F
 
-from mmexact.models.layers import GeluFFN, SDPAttention
+from mmexact.models.layers import GeluFFN, SDPAttention, TransformerLayer
 
 
 def test_fused_ffn_matches_plain_forward_and_gradients():
     torch.manual_seed(0)
     ffn = GeluFFN(8, 16)
+    norm = torch.nn.LayerNorm(8)
+    torch.nn.init.normal_(norm.weight)
     x = torch.randn(3, 5, 8, requires_grad=True)
-    y = ffn(x)  # fused path (no dropout, grad enabled)
     ref_x = x.detach().clone().requires_grad_()
-    ref = ffn.fc2(F.gelu(ffn.fc1(ref_x)))
-    assert torch.allclose(y, ref, atol=1e-6)
-    g = torch.randn_like(y)
-    grads = torch.autograd.grad(y, [x] + list(ffn.parameters()), g)
-    ref_grads = torch.autograd.grad(ref, [ref_x] + list(ffn.parameters()), g)
-    for a, b in zip(grads, ref_grads):
-        assert torch.allclose(a, b, atol=1e-5)
+    params = [x] + list(ffn.parameters()) + list(norm.parameters())
+    ref_params = [ref_x] + params[1:]
+    for use_norm in (False, True):
+        y = ffn(x, norm if use_norm else None)  # fused: grad enabled
+        h = norm(ref_x) if use_norm else ref_x
+        ref = ffn.fc2(F.gelu(ffn.fc1(h)))
+        assert torch.equal(y, ref)  # same kernels, same order
+        g = torch.randn_like(y)
+        grads = torch.autograd.grad(y, params, g, allow_unused=True)
+        ref_grads = torch.autograd.grad(
+            ref, ref_params, g, allow_unused=True)
+        for a, b in zip(grads, ref_grads):
+            assert (a is None) == (b is None)
+            if a is not None:
+                assert torch.allclose(a, b, atol=1e-5)
 
 
 def test_attention_matches_explicit_softmax():
     torch.manual_seed(0)
     attn = SDPAttention(8, num_heads=2, head_dims=4)
-    x = torch.randn(2, 6, 8)
+    x = torch.randn(2, 6, 8, requires_grad=True)
     mask = torch.tensor([[True] * 6, [True] * 4 + [False] * 2])
     out, sl = attn(x, mask, slice_queries=2)
     q, k, v = attn.qkv(x).view(2, 6, 3, 2, 4).permute(2, 0, 3, 1, 4)
@@ -33,6 +43,95 @@ def test_attention_matches_explicit_softmax():
     p = logits.softmax(-1)
     ref = attn.proj((p @ v).transpose(1, 2).reshape(2, 6, 8))
     assert torch.allclose(out, ref, atol=1e-6)
-    # class->frame slice: first 2 queries over the remaining 4 keys
+    # class->frame slice: first 2 queries over the remaining 4 keys; a clue
+    # without gradient
     assert torch.allclose(sl, p[:, :, :2, 2:].mean(1), atol=1e-6)
+    assert not sl.requires_grad
     assert torch.all(sl[1, :, 2:] == 0)  # masked keys get no attention
+
+
+def _plain_layer(layer, x, mask, mode):
+    """The layer written out with plain modules (stores everything)."""
+    n, length, d = x.shape
+    heads, dh = layer.attn.num_heads, layer.attn.head_dims
+    u = layer.norm1(x)
+    q, k, v = layer.attn.qkv(u).view(n, length, 3, heads,
+                                     dh).permute(2, 0, 3, 1, 4)
+    a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None,
+                                                                None])
+    a = layer.attn.proj(a.transpose(1, 2).reshape(n, length, -1))
+    h = dict(standard=x + a, exact_cls=u + a, exact_seg=x + u + a)[mode]
+    return h + layer.ffn.fc2(F.gelu(layer.ffn.fc1(layer.norm2(h))))
+
+
+@pytest.mark.parametrize('mode', ['standard', 'exact_cls', 'exact_seg'])
+def test_fused_layer_equals_plain_layer(mode):
+    torch.manual_seed(0)
+    layer = TransformerLayer(16, 2, 8, 64, residual_mode=mode).double()
+    for p in layer.parameters():  # non-trivial LayerNorm affine terms
+        torch.nn.init.normal_(p, std=0.5)
+    x = torch.randn(3, 7, 16, dtype=torch.double, requires_grad=True)
+    mask = torch.tensor([[True] * 7, [True] * 5 + [False] * 2, [True] * 7])
+    y, _ = layer(x, mask)
+    ref = _plain_layer(layer, x, mask, mode)
+    assert torch.equal(y, ref)
+    params = [x] + list(layer.parameters())
+    g = torch.randn_like(y)
+    for a, b in zip(torch.autograd.grad(y, params, g),
+                    torch.autograd.grad(ref, params, g)):
+        assert torch.allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert torch.autograd.gradcheck(lambda t: layer(t, mask)[0], (x, ))
+
+
+def test_training_layer_stores_only_inputs_qkv_and_outputs():
+    """Hand count: per token the LN statistics (2 x 2 floats), q, k, v and
+    the attention output (4 x inner) and the FFN input h (d); per query row
+    the attention log-sum-exp. Not the LayerNorm outputs, not the hidden
+    pre-activation (4d here) nor its GELU."""
+    torch.manual_seed(0)
+    n, length, d, heads, dh = 3, 7, 16, 2, 12
+    layer = TransformerLayer(d, heads, dh, 64, residual_mode='exact_cls')
+    x = torch.randn(n, length, d, requires_grad=True)
+    skip = {p.untyped_storage().data_ptr() for p in layer.parameters()}
+    skip.add(x.untyped_storage().data_ptr())
+    saved = {}
+
+    def pack(t):
+        s = t.untyped_storage()
+        if s.data_ptr() not in skip:
+            saved[s.data_ptr()] = s.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        layer(x, None, slice_queries=2)
+    tokens, inner = n * length, heads * dh
+    floats = tokens * (4 + 4 * inner + d) + n * heads * length
+    assert sum(saved.values()) == 4 * floats
+
+
+def test_plain_autograd_switch_counts_model_flops():
+    """FLOP counters miss the fused path's in-place products; inside
+    plain_autograd() a layer counts exactly the FLOPs of the plain
+    composition (used by tools/benchmark.py)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    import mmexact.apis.benchmark  # noqa: F401 (CPU attention formulas)
+    from mmexact.models.layers.fused_ops import plain_autograd
+    torch.manual_seed(0)
+    layer = TransformerLayer(16, 2, 8, 64, residual_mode='exact_cls')
+    x = torch.randn(3, 7, 16, requires_grad=True)
+    mask = torch.ones(3, 7, dtype=torch.bool)
+
+    def count(fn):
+        with FlopCounterMode(display=False) as counter:
+            fn().sum().backward()
+        return counter.get_total_flops()
+
+    reference = count(lambda: _plain_layer(layer, x, mask, 'exact_cls'))
+    linear_fwd = 2 * 21 * (16 * 48 + 16 * 16 + 2 * 16 * 64)
+    # attention: q k^T and p v (2 x 2 n h L^2 dh) forward, 2.5x in backward
+    attention_fwd = 2 * 2 * 3 * 2 * 7 * 7 * 8
+    assert reference == 3 * linear_fwd + attention_fwd * 7 // 2
+    with plain_autograd():
+        assert count(lambda: layer(x, mask)[0]) == reference
+    assert count(lambda: layer(x, mask)[0]) < reference  # fused path

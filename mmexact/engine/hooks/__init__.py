@@ -1,4 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
+from .malloc_tuning_hook import MallocTuningHook
 from .non_finite_loss_hook import NonFiniteLossHook
 from .rank_consistency_hook import RankConsistencyHook
 from .rng_state_hook import RNGStateHook
@@ -6,5 +7,5 @@ from .sits_visualization_hook import SITSVisualizationHook
 
 __all__ = [
     'SITSVisualizationHook', 'NonFiniteLossHook', 'RankConsistencyHook',
-    'RNGStateHook'
+    'RNGStateHook', 'MallocTuningHook'
 ]

@@ -6,6 +6,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from .fused_ops import can_fuse, norm_linears
+
 __all__ = ['SDPAttention']
 
 
@@ -45,32 +47,41 @@ class SDPAttention(BaseModule):
         self.attn_drop = attn_drop
         self.proj_drop = nn.Dropout(proj_drop)
 
-    def forward(self,
-                x: Tensor,
-                key_mask: Optional[Tensor] = None,
-                slice_queries: int = 0) -> Tuple[Tensor, Optional[Tensor]]:
-        """Forward.
+    def project(self, x: Tensor, norm: Optional[nn.Module] = None
+                ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Optional pre-norm and the q / k / v projections.
+
+        Each of q, k, v is a transposed view (N, h, L, dh) of a contiguous
+        (N, L, h, dh) tensor, which SDPA reads in place. While gradients
+        are recorded, ``norm(x)`` is recomputed in backward instead of
+        being stored (:func:`norm_linears`).
 
         Args:
             x (Tensor): Tokens (N, L, d).
-            key_mask (Tensor, optional): Bool (N, L), True = key may be
-                attended. ``None`` attends to every key.
-            slice_queries (int): If > 0, also return the head-averaged
-                softmax probabilities of queries ``[:slice_queries]`` over
-                keys ``[slice_queries:]``.
+            norm (nn.Module, optional): Pre-norm applied to x first.
 
         Returns:
-            tuple[Tensor, Tensor | None]: Output (N, L, d) and the
-            attention slice (N, slice_queries, L - slice_queries) or None.
+            tuple[Tensor]: ``norm(x)`` (N, L, d) and q, k, v.
         """
         n, length, _ = x.shape
-        # three projections with slices of one (q | k | v) weight: each
-        # result is a transposed view (N, h, L, dh) of a contiguous
-        # (N, L, h, dh) tensor, which SDPA reads in place (no copies in
-        # forward, none to re-stack the gradients in backward)
-        q, k, v = (F.linear(x, w).view(n, length, self.num_heads,
-                                       self.head_dims).transpose(1, 2)
-                   for w in self.qkv.weight.chunk(3))
+        if can_fuse(x, norm):
+            u, *qkv = norm_linears(x, norm, self.qkv.weight, 3)
+        else:
+            u = x if norm is None else norm(x)
+            qkv = [F.linear(u, w) for w in self.qkv.weight.chunk(3)]
+        q, k, v = (t.view(n, length, self.num_heads,
+                          self.head_dims).transpose(1, 2) for t in qkv)
+        return u, q, k, v
+
+    def attend(self,
+               q: Tensor,
+               k: Tensor,
+               v: Tensor,
+               key_mask: Optional[Tensor] = None,
+               slice_queries: int = 0) -> Tuple[Tensor, Optional[Tensor]]:
+        """Attention of projected (N, h, L, dh) q, k, v and the output
+        projection; see :meth:`forward`."""
+        n, _, length, _ = q.shape
         mask = None if key_mask is None else key_mask[:, None, None, :]
         out = F.scaled_dot_product_attention(
             q,
@@ -85,10 +96,35 @@ class SDPAttention(BaseModule):
             attn_slice = self._query_slice(q, k, mask, slice_queries)
         return out, attn_slice
 
+    def forward(self,
+                x: Tensor,
+                key_mask: Optional[Tensor] = None,
+                slice_queries: int = 0) -> Tuple[Tensor, Optional[Tensor]]:
+        """Forward.
+
+        Args:
+            x (Tensor): Tokens (N, L, d).
+            key_mask (Tensor, optional): Bool (N, L), True = key may be
+                attended. ``None`` attends to every key.
+            slice_queries (int): If > 0, also return the head-averaged
+                softmax probabilities of queries ``[:slice_queries]`` over
+                keys ``[slice_queries:]``, without gradient (a clue, not a
+                learned output).
+
+        Returns:
+            tuple[Tensor, Tensor | None]: Output (N, L, d) and the
+            attention slice (N, slice_queries, L - slice_queries) or None.
+        """
+        return self.attend(*self.project(x)[1:], key_mask, slice_queries)
+
+    @torch.no_grad()
     def _query_slice(self, q: Tensor, k: Tensor, mask: Optional[Tensor],
                      num: int) -> Tensor:
         # Only `num` query rows are scored: (N, h, num, L) instead of L x L.
-        logits = torch.matmul(q[:, :, :num], k.transpose(-2, -1)) * self.scale
+        # q, k are transposed views; a row-contiguous k lets the batched
+        # product read k^T in place instead of copying it transposed
+        logits = torch.matmul(q[:, :, :num].contiguous(),
+                              k.contiguous().transpose(-2, -1)) * self.scale
         if mask is not None:
             logits = logits.masked_fill(~mask, float('-inf'))
         probs = logits.float().softmax(dim=-1)

@@ -6,46 +6,22 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from . import fused_ops
+from .fused_ops import can_fuse, norm_gelu_ffn
+
 __all__ = ['GeluFFN']
-
-
-class _LinearGeluLinear(torch.autograd.Function):
-    """``fc2(gelu(fc1(x)))`` that saves the pre-activation only.
-
-    A plain autograd graph keeps both ``fc1(x)`` and ``gelu(fc1(x))``
-    (2 x tokens x hidden floats per layer); here the GELU output is
-    recomputed in backward from the saved pre-activation — the same
-    arithmetic, one extra element-wise pass, half the activation memory.
-    """
-
-    @staticmethod
-    def forward(ctx, x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor,
-                b2: Tensor) -> Tensor:
-        h = torch.addmm(b1, x, w1.t())
-        y = torch.addmm(b2, F.gelu(h), w2.t())
-        ctx.save_for_backward(x, h, w1, w2)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad_y: Tensor):
-        x, h, w1, w2 = ctx.saved_tensors
-        g = F.gelu(h)
-        grad_w2 = grad_y.t() @ g
-        del g
-        grad_b2 = grad_y.sum(0)
-        grad_h = torch.ops.aten.gelu_backward(grad_y @ w2, h)
-        grad_w1 = grad_h.t() @ x
-        grad_b1 = grad_h.sum(0)
-        grad_x = grad_h @ w1
-        return grad_x, grad_w1, grad_b1, grad_w2, grad_b2
 
 
 class GeluFFN(BaseModule):
     """Feed-forward block ``Linear(d, h) -> GELU(erf) -> Linear(h, d)``.
 
-    Without dropout and outside autocast it runs through a fused autograd
-    function that stores only the GELU input (see
-    :class:`_LinearGeluLinear`); otherwise it is the plain composition.
+    Without dropout, outside autocast and while gradients are recorded it
+    runs through a fused autograd function that stores only its input and
+    recomputes the (optional) pre-norm and the hidden pre-activation in
+    backward (:func:`norm_gelu_ffn`): one extra ``fc1`` product per step for
+    5 fewer stored activations of width d. Without gradients it runs over
+    ``fused_ops.CHUNK_ROWS`` tokens at a time (bounded hidden activations);
+    otherwise it is the plain composition.
 
     Args:
         embed_dims (int): d.
@@ -63,15 +39,23 @@ class GeluFFN(BaseModule):
         self.fc1 = nn.Linear(embed_dims, hidden_dims)
         self.fc2 = nn.Linear(hidden_dims, embed_dims)
         self.drop_rate = drop_rate
+    def forward(self, x: Tensor, norm: Optional[nn.Module] = None) -> Tensor:
+        """(..., d) -> (..., d); ``norm`` is applied to x first."""
+        if self.drop_rate == 0 and can_fuse(x, norm):
+            return norm_gelu_ffn(x, norm, self.fc1, self.fc2)
+        if not torch.is_grad_enabled() and (self.drop_rate == 0
+                                            or not self.training):
+            return self._forward_in_row_chunks(x, norm)
+        h = x if norm is None else norm(x)
+        h = F.dropout(F.gelu(self.fc1(h)), self.drop_rate, self.training)
+        return F.dropout(self.fc2(h), self.drop_rate, self.training)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """(..., d) -> (..., d)."""
-        fused = self.drop_rate == 0 and not torch.is_autocast_enabled(
-            x.device.type) and torch.is_grad_enabled()
-        if not fused:
-            h = F.dropout(F.gelu(self.fc1(x)), self.drop_rate, self.training)
-            return F.dropout(self.fc2(h), self.drop_rate, self.training)
-        y = _LinearGeluLinear.apply(
-            x.reshape(-1, x.shape[-1]), self.fc1.weight, self.fc1.bias,
-            self.fc2.weight, self.fc2.bias)
-        return y.view(*x.shape[:-1], -1)
+    def _forward_in_row_chunks(self, x: Tensor,
+                               norm: Optional[nn.Module]) -> Tensor:
+        """Inference over ``fused_ops.CHUNK_ROWS`` tokens at a time: the
+        hidden activations (4x wider than x) stay small and in cache."""
+        outs = []
+        for rows in x.reshape(-1, x.shape[-1]).split(fused_ops.CHUNK_ROWS):
+            h = rows if norm is None else norm(rows)
+            outs.append(self.fc2(F.gelu(self.fc1(h))))
+        return torch.cat(outs).view(*x.shape[:-1], -1)

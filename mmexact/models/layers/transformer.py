@@ -61,15 +61,15 @@ class TransformerLayer(BaseModule):
                 key_mask: Optional[Tensor] = None,
                 slice_queries: int = 0) -> Tuple[Tensor, Optional[Tensor]]:
         """Forward (N, L, d) tokens; see :meth:`SDPAttention.forward`."""
-        u = self.norm1(x)
-        a, attn_slice = self.attn(u, key_mask, slice_queries)
+        u, q, k, v = self.attn.project(x, self.norm1)
+        a, attn_slice = self.attn.attend(q, k, v, key_mask, slice_queries)
         if self.residual_mode == 'standard':
             h = x + a
         elif self.residual_mode == 'exact_cls':
             h = u + a
         else:  # exact_seg
             h = x + u + a
-        return h + self.ffn(self.norm2(h)), attn_slice
+        return h + self.ffn(h, self.norm2), attn_slice
 
 
 class TransformerEncoder(BaseModule):
