@@ -95,8 +95,8 @@ def _spawn(args, workload: str, **over) -> dict:
 
 
 def _memory_model(args) -> dict:
-    """Peak memory at >= 3 (B, T) points, least-squares fit a + b*B*T."""
-    import numpy as np
+    """Peak memory at 5 (B, T) points, least-squares fit of
+    ``base + B * (per_sample + per_sample_frame * T)``."""
     points = []
     for workload, key in (('train', 'batch_size'),
                           ('cam', 'cam_batch_size')):
@@ -105,14 +105,11 @@ def _memory_model(args) -> dict:
                 continue
             r = _spawn(args, workload, **{key: b, 'frames': t})
             points.append((workload, b, t, r['peak_mem_mb']))
-    fits = {}
-    for workload in ('train', 'cam'):
-        pts = [p for p in points if p[0] == workload]
-        x = np.array([[1., b * t] for _, b, t, _ in pts])
-        y = np.array([m for *_, m in pts])
-        coef = np.linalg.lstsq(x, y, rcond=None)[0]
-        fits[workload] = dict(base_mb=float(coef[0]),
-                              mb_per_sample_frame=float(coef[1]))
+    from mmexact.apis.benchmark import fit_memory_model
+    fits = {
+        w: fit_memory_model([(b, t, m) for w2, b, t, m in points if w2 == w])
+        for w in ('train', 'cam')
+    }
     return dict(points=[dict(workload=w, batch=b, frames=t, peak_mem_mb=m)
                         for w, b, t, m in points], fit=fits)
 
@@ -193,8 +190,10 @@ def _print_table(r: dict) -> None:
         print('| ' + ' | '.join(row) + ' |')
     if 'memory_model' in r:
         for w, fit in r['memory_model']['fit'].items():
-            print(f'memory model {w}: {fit["base_mb"]:.0f} MiB + '
-                  f'{fit["mb_per_sample_frame"]:.2f} MiB x batch x frames')
+            print(f'memory model {w}: {fit["base_mb"]:.0f} MiB + batch x '
+                  f'({fit["mb_per_sample"]:.1f} + '
+                  f'{fit["mb_per_sample_frame"]:.2f} x frames) MiB '
+                  f'(max residual {fit["max_abs_residual_mb"]:.0f} MiB)')
 
 
 if __name__ == '__main__':

@@ -27,7 +27,8 @@ from ..models.layers.fused_ops import plain_autograd
 __all__ = [
     'build_benchmark_model', 'synthetic_batch', 'bench_train_step',
     'bench_cam_generation', 'bench_threshold_sweep',
-    'bench_reference_sweep', 'bench_matmul', 'peak_memory_mb'
+    'bench_reference_sweep', 'bench_matmul', 'peak_memory_mb',
+    'fit_memory_model'
 ]
 
 
@@ -258,3 +259,32 @@ def bench_reference_sweep(num_windows: int,
 
     times = _timed(run, torch.device('cpu'), 0, iters)
     return dict(windows_per_s=num_windows / statistics.median(times))
+
+
+def fit_memory_model(points: List[tuple]) -> Dict[str, float]:
+    """Least-squares fit of peak memory to batch size B and frames T.
+
+    Model: ``peak = base + B * (per_sample + per_sample_frame * T)``
+    (a fixed part, a per-sample part such as the class tokens, and a part
+    per sample and frame).
+
+    Args:
+        points (list[tuple]): ``(B, T, peak_mb)``, at least 3 with two
+            different T.
+
+    Returns:
+        dict: ``base_mb``, ``mb_per_sample``, ``mb_per_sample_frame`` and
+        ``max_abs_residual_mb``.
+    """
+    import numpy as np
+    x = np.array([[1., b, b * t] for b, t, _ in points])
+    y = np.array([m for *_, m in points], dtype=float)
+    if np.linalg.matrix_rank(x) < 3:
+        raise ValueError('the memory model needs >= 3 points with at least '
+                         'two batch sizes and two frame counts')
+    coef = np.linalg.lstsq(x, y, rcond=None)[0]
+    return dict(
+        base_mb=float(coef[0]),
+        mb_per_sample=float(coef[1]),
+        mb_per_sample_frame=float(coef[2]),
+        max_abs_residual_mb=float(np.abs(x @ coef - y).max()))

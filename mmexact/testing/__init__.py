@@ -7,7 +7,8 @@ from .tiny_configs import (TINY_BACKBONE, sits_pipeline, tiny_run_config,
                            tiny_segmentor_cfg, tiny_tsvit_cfg)
 
 __all__ = [
-    'training_iteration',     'make_fake_pastis', 'make_fake_pastis24', 'tiny_tsvit_cfg',
-    'tiny_segmentor_cfg', 'TINY_BACKBONE', 'sits_pipeline', 'tiny_run_config', 'make_fake_mtlcc', 'write_mtlcc_tile',
-    'write_tfrecord', 'encode_example'
+    'training_iteration', 'make_fake_pastis', 'make_fake_pastis24',
+    'tiny_tsvit_cfg', 'tiny_segmentor_cfg', 'TINY_BACKBONE', 'sits_pipeline',
+    'tiny_run_config', 'make_fake_mtlcc', 'write_mtlcc_tile', 'write_tfrecord',
+    'encode_example'
 ]

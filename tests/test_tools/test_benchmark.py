@@ -21,3 +21,22 @@ def test_benchmark_smoke(tmp_path):
     assert data['train']['samples_per_s'] > 0
     assert data['sweep']['reference_windows_per_s'] > 0
     assert '| training step (batch 2) |' in res.stdout
+
+
+def test_memory_model_fit_recovers_hand_made_model():
+    import pytest
+
+    from mmexact.apis.benchmark import fit_memory_model
+
+    # 800 MiB + B * (50 + 3 T), the benchmark's five points
+    points = [(b, t, 800 + b * (50 + 3 * t))
+              for b, t in ((1, 60), (2, 60), (4, 60), (2, 30), (2, 45))]
+    fit = fit_memory_model(points)
+    assert fit['base_mb'] == pytest.approx(800)
+    assert fit['mb_per_sample'] == pytest.approx(50)
+    assert fit['mb_per_sample_frame'] == pytest.approx(3)
+    assert fit['max_abs_residual_mb'] < 1e-6
+    points[0] = (1, 60, points[0][2] + 30)  # one noisy point
+    assert fit_memory_model(points)['max_abs_residual_mb'] > 5
+    with pytest.raises(ValueError, match='two frame counts'):
+        fit_memory_model([(1, 60, 1.), (2, 60, 2.), (4, 60, 3.)])

@@ -53,7 +53,8 @@ def read_pastis_window(s2_path: str, target_path: str, dates: Sequence,
     try:
         series = np.load(s2_path, mmap_mode='r', allow_pickle=False)
     except (OSError, ValueError) as exc:
-        raise SITSDataError(f'{s2_path}: cannot read S2 array ({exc})') from exc
+        raise SITSDataError(
+            f'{s2_path}: cannot read S2 array ({exc})') from exc
     if series.ndim != 4:
         raise SITSDataError(f'{s2_path}: expected (T, C, H, W), got '
                             f'{series.shape}')

@@ -4,5 +4,6 @@ from .gelu_ffn import GeluFFN
 from .transformer import RESIDUAL_MODES, TransformerEncoder, TransformerLayer
 
 __all__ = [
-    'SDPAttention', 'GeluFFN', 'TransformerLayer', 'TransformerEncoder', 'RESIDUAL_MODES'
+    'SDPAttention', 'GeluFFN', 'TransformerLayer', 'TransformerEncoder',
+    'RESIDUAL_MODES'
 ]

@@ -4,6 +4,6 @@ from .cam_utils import (cams_to_seg_scores, minmax_normalize_cams,
 from .sinkhorn import sinkhorn_knopp, sinkhorn_knopp_grouped
 
 __all__ = [
-    'sinkhorn_knopp', 'sinkhorn_knopp_grouped', 'minmax_normalize_cams', 'cams_to_seg_scores',
-    'upsample_cams'
+    'sinkhorn_knopp', 'sinkhorn_knopp_grouped', 'minmax_normalize_cams',
+    'cams_to_seg_scores', 'upsample_cams'
 ]
