@@ -19,13 +19,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 __all__ = [
-    'CHUNK_ROWS', 'can_fuse', 'norm_linears', 'norm_gelu_ffn',
+    'CHUNK_ROWS', 'chunk_rows', 'can_fuse', 'norm_linears', 'norm_gelu_ffn',
     'plain_autograd'
 ]
 
 #: tokens per chunk of the feed-forward blocks (hidden activations of a
 #: chunk, 4096 x 512 floats in Exact, stay in cache)
 CHUNK_ROWS = 4096
+#: on accelerators chunks only bound memory (kernel launches cost more)
+ACCELERATOR_CHUNK_ROWS = 65536
 _fusion_enabled = True
 
 
@@ -54,6 +56,11 @@ def can_fuse(x: Tensor, norm: Optional[nn.Module]) -> bool:
     return (_fusion_enabled and torch.is_grad_enabled()
             and not torch.is_autocast_enabled(x.device.type)
             and (norm is None or type(norm) is nn.LayerNorm))
+
+
+def chunk_rows(x: Tensor) -> int:
+    """Tokens per chunk for tensors on x's device."""
+    return CHUNK_ROWS if x.device.type == 'cpu' else ACCELERATOR_CHUNK_ROWS
 
 
 def _norm_args(norm: Optional[nn.LayerNorm]) -> tuple:
@@ -94,7 +101,7 @@ def _accumulate(sums: List[Optional[Tensor]], parts: List[Tensor]) -> None:
 
 class _NormLinears(torch.autograd.Function):
     """``u = LN(x)`` and bias-free ``u @ W_i^T`` for the row blocks W_i,
-    computed (and differentiated) ``CHUNK_ROWS`` tokens at a time."""
+    computed (and differentiated) :func:`chunk_rows` tokens at a time."""
 
     @staticmethod
     def forward(ctx, x: Tensor, ln_w: Optional[Tensor],
@@ -104,9 +111,9 @@ class _NormLinears(torch.autograd.Function):
         ws = weight.chunk(chunks)
         u = torch.empty_like(x2)
         outs = [x2.new_empty(x2.shape[0], w.shape[0]) for w in ws]
-        stats = []
-        for i in range(0, x2.shape[0], CHUNK_ROWS):
-            sl = slice(i, i + CHUNK_ROWS)
+        stats, step = [], chunk_rows(x2)
+        for i in range(0, x2.shape[0], step):
+            sl = slice(i, i + step)
             u_c, mean, rstd = _layer_norm(x2[sl], ln_w, ln_b, eps)
             stats.append((mean, rstd))
             u[sl] = u_c
@@ -132,8 +139,9 @@ class _NormLinears(torch.autograd.Function):
         grad_x = torch.empty_like(x2)
         grad_ln = [None if t is None else torch.zeros_like(t)
                    for t in (ln_w, ln_b)]
-        for i in range(0, x2.shape[0], CHUNK_ROWS):
-            sl = slice(i, i + CHUNK_ROWS)
+        step = chunk_rows(x2)
+        for i in range(0, x2.shape[0], step):
+            sl = slice(i, i + step)
             u = _layer_norm(x2[sl], ln_w, ln_b, eps)[0]
             acc = torch.zeros_like(u) if grad_u is None else \
                 grad_u[sl].clone()
@@ -152,7 +160,7 @@ class _NormLinears(torch.autograd.Function):
 class _NormGeluFFN(torch.autograd.Function):
     """``fc2(gelu(fc1(LN(x))))`` storing only x and the LN statistics.
 
-    Forward and backward run over ``CHUNK_ROWS`` tokens at a time: the
+    Forward and backward run over :func:`chunk_rows` tokens at a time: the
     hidden activations of a chunk stay in cache, and the weight gradients
     are accumulated chunk by chunk.
     """
@@ -163,8 +171,8 @@ class _NormGeluFFN(torch.autograd.Function):
                 b1: Tensor, w2: Tensor, b2: Tensor) -> Tensor:
         x2 = x.reshape(-1, x.shape[-1])
         y = x2.new_empty(x2.shape[0], w2.shape[0])
-        stats = []
-        for rows, out in zip(x2.split(CHUNK_ROWS), y.split(CHUNK_ROWS)):
+        stats, step = [], chunk_rows(x2)
+        for rows, out in zip(x2.split(step), y.split(step)):
             u, mean, rstd = _layer_norm(rows, ln_w, ln_b, eps)
             stats.append((mean, rstd))
             torch.addmm(
@@ -185,8 +193,9 @@ class _NormGeluFFN(torch.autograd.Function):
         grad_b2 = grad_y.sum(0)
         grad_ln = [None if t is None else torch.zeros_like(t)
                    for t in (ln_w, ln_b)]
-        for i in range(0, x2.shape[0], CHUNK_ROWS):
-            sl = slice(i, i + CHUNK_ROWS)
+        step = chunk_rows(x2)
+        for i in range(0, x2.shape[0], step):
+            sl = slice(i, i + step)
             stat = (None, None) if eps is None else (mean[sl], rstd[sl])
             u = _layer_norm(x2[sl], ln_w, ln_b, eps)[0]
             h = torch.addmm(b1, u, w1.t())

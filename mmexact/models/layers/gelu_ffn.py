@@ -6,8 +6,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from . import fused_ops
-from .fused_ops import can_fuse, norm_gelu_ffn
+from .fused_ops import can_fuse, chunk_rows, norm_gelu_ffn
 
 __all__ = ['GeluFFN']
 
@@ -20,7 +19,7 @@ class GeluFFN(BaseModule):
     recomputes the (optional) pre-norm and the hidden pre-activation in
     backward (:func:`norm_gelu_ffn`): one extra ``fc1`` product per step for
     5 fewer stored activations of width d. Without gradients it runs over
-    ``fused_ops.CHUNK_ROWS`` tokens at a time (bounded hidden activations);
+    ``chunk_rows(x)`` tokens at a time (bounded hidden activations);
     otherwise it is the plain composition.
 
     Args:
@@ -52,10 +51,10 @@ class GeluFFN(BaseModule):
 
     def _forward_in_row_chunks(self, x: Tensor,
                                norm: Optional[nn.Module]) -> Tensor:
-        """Inference over ``fused_ops.CHUNK_ROWS`` tokens at a time: the
+        """Inference over ``chunk_rows(x)`` tokens at a time: the
         hidden activations (4x wider than x) stay small and in cache."""
         outs = []
-        for rows in x.reshape(-1, x.shape[-1]).split(fused_ops.CHUNK_ROWS):
+        for rows in x.reshape(-1, x.shape[-1]).split(chunk_rows(x)):
             h = rows if norm is None else norm(rows)
             outs.append(self.fc2(F.gelu(self.fc1(h))))
         return torch.cat(outs).view(*x.shape[:-1], -1)
