@@ -16,6 +16,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmexact  # noqa: E402,F401  (registers components, checkpoint fix)
 from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmexact.apis import (cleanup_distributed,  # noqa: E402
@@ -104,7 +105,7 @@ def main(argv=None):
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     metrics = runner.test()
-    if args.metrics_out:
+    if args.metrics_out and is_main_process():
         with open(args.metrics_out, 'w') as f:
             json.dump({k: float(v) for k, v in metrics.items()
                        if isinstance(v, numbers.Number)}, f, indent=2)

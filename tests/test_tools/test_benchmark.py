@@ -5,6 +5,8 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -24,8 +26,6 @@ def test_benchmark_smoke(tmp_path):
 
 
 def test_memory_model_fit_recovers_hand_made_model():
-    import pytest
-
     from mmexact.apis.benchmark import fit_memory_model
 
     # 800 MiB + B * (50 + 3 T), the benchmark's five points

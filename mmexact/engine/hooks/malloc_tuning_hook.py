@@ -14,9 +14,12 @@ class MallocTuningHook(Hook):
     Large activations are then recycled from the heap instead of being
     ``mmap``-ed, page-faulted and returned on every iteration; on a 2-core
     CPU this makes Exact's training step and CB-CAM generation about 1.3x
-    and 1.4x faster. The resident memory of the process no longer shrinks after its
-    peak. In ``default_runtime.py``; remove it from ``custom_hooks`` to keep
-    glibc's defaults.
+    and 1.4x faster. The resident memory of the process no longer shrinks
+    after its peak, and can grow somewhat beyond it through fragmentation
+    when batch shapes vary; forked loader workers inherit the setting and
+    keep their own peaks. Harmless but useless for GPU training. In
+    ``default_runtime.py``; remove it from ``custom_hooks`` to keep glibc's
+    defaults.
     """
 
     priority = 'VERY_HIGH'

@@ -89,7 +89,8 @@ class SDPAttention(BaseModule):
             v,
             attn_mask=mask,
             dropout_p=self.attn_drop if self.training else 0.)
-        out = out.transpose(1, 2).reshape(n, length, -1)
+        out = out.transpose(1, 2).reshape(n, length,
+                                          self.num_heads * self.head_dims)
         out = self.proj_drop(self.proj(out))
         attn_slice = None
         if slice_queries > 0:

@@ -3,13 +3,15 @@
 
 Both autograd functions keep only their *input* (plus the LayerNorm
 statistics) for backward and recompute the LayerNorm output — and, in the
-feed-forward block, the hidden pre-activation — there. The arithmetic is
-that of the plain module composition (same kernels, same order), so
-outputs are bitwise equal and gradients equal up to summation order.
+feed-forward block, the hidden pre-activation — there, a chunk of tokens at
+a time. The arithmetic is that of the plain module composition (the same
+kernels), so outputs and gradients agree with it up to the rounding of
+chunked products and the order of sums.
 
-Per temporal layer of Exact's reference configuration this keeps 4 token
-tensors of width d (x, q, k, v at 2d each count double) instead of 8 plus
-one of width 4d: about 40 % of the activation memory of a training step.
+Per temporal layer of Exact's reference configuration (attention width 2d,
+FFN width 4d) a training step then stores 10 token widths d — x, h, and q,
+k, v and the attention output at 2d each — instead of 16: the two LayerNorm
+outputs and the FFN hidden activation are no longer kept.
 """
 from contextlib import contextmanager
 from typing import Iterator, List, Optional, Tuple
@@ -17,6 +19,7 @@ from typing import Iterator, List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.autograd.function import once_differentiable
 
 __all__ = [
     'CHUNK_ROWS', 'chunk_rows', 'can_fuse', 'norm_linears', 'norm_gelu_ffn',
@@ -36,7 +39,9 @@ def plain_autograd() -> Iterator[None]:
     """Run the layers as plain module compositions inside this block.
 
     Used to count a step's model FLOPs without the recomputation (and
-    because FLOP counters do not see in-place / ``out=`` products).
+    because FLOP counters do not see in-place / ``out=`` products). With
+    gradient checkpointing (``with_cp``) run forward *and* backward inside
+    the block: the recomputation must take the same path.
     """
     global _fusion_enabled
     previous, _fusion_enabled = _fusion_enabled, False
@@ -51,9 +56,11 @@ def can_fuse(x: Tensor, norm: Optional[nn.Module]) -> bool:
 
     Only while gradients are recorded (otherwise nothing is stored and the
     plain path is as lean), outside autocast (which would change the
-    dtypes the kernels see) and for ``nn.LayerNorm`` (or no norm).
+    dtypes the kernels see), for non-empty inputs and for ``nn.LayerNorm``
+    (or no norm). The backward passes are once-differentiable (no
+    double backward).
     """
-    return (_fusion_enabled and torch.is_grad_enabled()
+    return (_fusion_enabled and x.numel() > 0 and torch.is_grad_enabled()
             and not torch.is_autocast_enabled(x.device.type)
             and (norm is None or type(norm) is nn.LayerNorm))
 
@@ -109,24 +116,28 @@ class _NormLinears(torch.autograd.Function):
                 chunks: int) -> Tuple[Tensor, ...]:
         x2 = x.reshape(-1, x.shape[-1])
         ws = weight.chunk(chunks)
-        u = torch.empty_like(x2)
-        outs = [x2.new_empty(x2.shape[0], w.shape[0]) for w in ws]
+        # outputs are allocated in their final shape (not returned as views,
+        # so callers may modify them in place) and filled through 2-D views
+        u = x.new_empty(x.shape)
+        outs = [x.new_empty(*x.shape[:-1], w.shape[0]) for w in ws]
+        u2 = u.view(x2.shape)
+        outs2 = [o.view(x2.shape[0], w.shape[0]) for o, w in zip(outs, ws)]
         stats, step = [], chunk_rows(x2)
         for i in range(0, x2.shape[0], step):
             sl = slice(i, i + step)
             u_c, mean, rstd = _layer_norm(x2[sl], ln_w, ln_b, eps)
             stats.append((mean, rstd))
-            u[sl] = u_c
-            for w, out in zip(ws, outs):
+            u2[sl] = u_c
+            for w, out in zip(ws, outs2):
                 torch.mm(u_c, w.t(), out=out[sl])
         ctx.save_for_backward(x2, *_cat_stats(stats, eps), ln_w, ln_b,
                               weight)
         ctx.eps, ctx.chunks, ctx.shape = eps, chunks, x.shape
         ctx.set_materialize_grads(False)
-        lead = x.shape[:-1]
-        return (u.view(x.shape), *[o.view(*lead, -1) for o in outs])
+        return (u, *outs)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_u: Optional[Tensor], *grad_outs: Optional[Tensor]):
         x2, mean, rstd, ln_w, ln_b, weight = ctx.saved_tensors
         eps = ctx.eps
@@ -170,9 +181,11 @@ class _NormGeluFFN(torch.autograd.Function):
                 ln_b: Optional[Tensor], eps: Optional[float], w1: Tensor,
                 b1: Tensor, w2: Tensor, b2: Tensor) -> Tensor:
         x2 = x.reshape(-1, x.shape[-1])
-        y = x2.new_empty(x2.shape[0], w2.shape[0])
+        y = x.new_empty(*x.shape[:-1], w2.shape[0])
         stats, step = [], chunk_rows(x2)
-        for rows, out in zip(x2.split(step), y.split(step)):
+        for rows, out in zip(
+                x2.split(step),
+                y.view(x2.shape[0], w2.shape[0]).split(step)):
             u, mean, rstd = _layer_norm(rows, ln_w, ln_b, eps)
             stats.append((mean, rstd))
             torch.addmm(
@@ -180,9 +193,10 @@ class _NormGeluFFN(torch.autograd.Function):
         ctx.save_for_backward(x2, *_cat_stats(stats, eps), ln_w, ln_b, w1, b1,
                               w2)
         ctx.eps, ctx.shape = eps, x.shape
-        return y.view(*x.shape[:-1], -1)
+        return y
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_y: Tensor):
         x2, mean, rstd, ln_w, ln_b, w1, b1, w2 = ctx.saved_tensors
         eps = ctx.eps

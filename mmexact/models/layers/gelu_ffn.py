@@ -38,6 +38,7 @@ class GeluFFN(BaseModule):
         self.fc1 = nn.Linear(embed_dims, hidden_dims)
         self.fc2 = nn.Linear(hidden_dims, embed_dims)
         self.drop_rate = drop_rate
+
     def forward(self, x: Tensor, norm: Optional[nn.Module] = None) -> Tensor:
         """(..., d) -> (..., d); ``norm`` is applied to x first."""
         if self.drop_rate == 0 and can_fuse(x, norm):
@@ -53,8 +54,12 @@ class GeluFFN(BaseModule):
                                norm: Optional[nn.Module]) -> Tensor:
         """Inference over ``chunk_rows(x)`` tokens at a time: the
         hidden activations (4x wider than x) stay small and in cache."""
+        rows = x.reshape(-1, x.shape[-1])
         outs = []
-        for rows in x.reshape(-1, x.shape[-1]).split(chunk_rows(x)):
-            h = rows if norm is None else norm(rows)
+        for part in rows.split(max(chunk_rows(x), 1)):
+            h = part if norm is None else norm(part)
             outs.append(self.fc2(F.gelu(self.fc1(h))))
-        return torch.cat(outs).view(*x.shape[:-1], -1)
+        if not outs:  # no tokens
+            return x.new_empty(*x.shape[:-1], self.fc2.out_features)
+        out = outs[0] if len(outs) == 1 else torch.cat(outs)
+        return out.view(*x.shape[:-1], self.fc2.out_features)
