@@ -9,9 +9,11 @@ from .utils.checkpoint import register_safe_checkpoint_loader
 
 register_safe_checkpoint_loader()
 
-from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401
+from . import (apis, datasets, engine, evaluation, models,  # noqa: E402,F401
+               visualization)
 
 __version__ = '0.1.0'
 __all__ = [
-    '__version__', 'apis', 'datasets', 'engine', 'evaluation', 'models'
+    '__version__', 'apis', 'datasets', 'engine', 'evaluation', 'models',
+    'visualization'
 ]

@@ -72,8 +72,11 @@ def test_train_resume_test(tmp_path, fake_pastis24, layout):
     assert [osp.basename(p) for p in preds] == [
         f'10004_{j}.png' for j in range(4)]  # test split: fold 5
     assert np.array(Image.open(preds[0])).shape == (24, 24)
-    shows = sorted(glob.glob(str(show_dir / '*.png')))
-    assert len(shows) == 4
+    # --show-dir: drawn through the visualizer into its Local backend
+    shows = sorted(glob.glob(str(show_dir / 'vis_data' / 'vis_image' /
+                                 '*.png')))
+    assert [osp.basename(p) for p in shows] == [
+        f'test_10004_{j}_0.png' for j in range(4)]
     im = np.array(Image.open(shows[0]))
     assert im.shape[0] == 24 * 8 and im.shape[2] == 3
     assert im.shape[1] == 3 * 24 * 8 + 2 * 4  # RGB | GT | prediction

@@ -2,8 +2,14 @@
 """Test (evaluate) a checkpoint with MMEngine's Runner.
 
 Same arguments as mmsegmentation 1.x ``tools/test.py``. ``--out DIR``
-writes the predicted label maps as PNGs; ``--show-dir DIR`` writes, per
-sample, an RGB composite of one date with ground truth and prediction.
+writes the predicted label maps as PNGs. ``--show-dir DIR`` draws every
+test sample (RGB of one date, ground truth and prediction) through the
+config's visualizer, so each of its ``vis_backends`` receives the images
+under ``DIR`` (the Local backend writes ``DIR/vis_data/vis_image/*.png``);
+``--show`` displays them (needs an interactive matplotlib backend).
+``--tta`` averages the predictions of flipped views (the config's
+``tta_pipeline``, by default the test pipeline with ``TestTimeAug`` over
+identity / horizontal / vertical ``SITSFlip``).
 """
 import argparse
 import json
@@ -33,9 +39,13 @@ def parse_args(argv=None):
     parser.add_argument(
         '--out', help='directory to write predicted label maps (PNG)')
     parser.add_argument(
-        '--show', action='store_true', help='show results (needs a display)')
+        '--show',
+        action='store_true',
+        help='display the drawn samples (interactive matplotlib backend)')
     parser.add_argument(
-        '--show-dir', help='directory to write visualisations (PNG)')
+        '--show-dir',
+        help='draw the test samples into the visualizer backends under this '
+        'directory (Local: DIR/vis_data/vis_image/*.png)')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='interval of --show (s)')
     parser.add_argument(
@@ -48,7 +58,11 @@ def parse_args(argv=None):
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
-    parser.add_argument('--tta', action='store_true', help='test-time aug.')
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help='test-time augmentation: average the predictions of flipped '
+        'views (tta_pipeline, or the test pipeline with SITSFlip views)')
     parser.add_argument(
         '--metrics-out', help='also write the test metrics to this JSON file')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -59,23 +73,67 @@ def parse_args(argv=None):
 
 
 def enable_visualization(cfg: Config, args) -> None:
-    """Route --show/--show-dir to the SITS visualisation hook."""
+    """Route --show/--show-dir through the SITS hook and visualizer."""
     hooks = cfg.default_hooks
     if 'visualization' not in hooks:
         raise RuntimeError('--show/--show-dir need default_hooks.'
                            'visualization in the config')
+    if args.show:
+        import matplotlib
+        backend = matplotlib.get_backend().lower()
+        if backend in ('agg', 'pdf', 'ps', 'svg', 'cairo', 'pgf', 'template'):
+            raise RuntimeError(
+                f'--show needs an interactive matplotlib backend (a display);'
+                f' the current one is {backend!r}. Use --show-dir DIR to '
+                'write the images instead')
     hook = hooks['visualization']
     if hook.get('type') == 'SegVisualizationHook':
         # mmseg's hook re-reads img_path as an image, which fails for SITS
-        # files: use the SITS hook, which renders from the inputs.
+        # files: use the SITS hook, which draws from the inputs.
         hook.clear()
         hook['type'] = 'SITSVisualizationHook'
     hook['draw'] = True
     if args.show:
         hook['show'] = True
         hook['wait_time'] = args.wait_time
+    vis = cfg.get('visualizer') or dict(
+        vis_backends=[dict(type='LocalVisBackend')], name='visualizer')
+    if vis.get('type', 'SegLocalVisualizer') == 'SegLocalVisualizer':
+        # same arguments; draws SITS samples
+        vis['type'] = 'SITSLocalVisualizer'
     if args.show_dir:
-        hook['out_dir'] = args.show_dir
+        vis['save_dir'] = args.show_dir
+    cfg.visualizer = vis
+
+
+def sits_tta_pipeline(test_pipeline: list) -> list:
+    """The test pipeline with a flip ``TestTimeAug`` before packing.
+
+    Three views: identity, horizontal and vertical :class:`SITSFlip`; the
+    segmentor flips each prediction back and ``SegTTAModel`` averages
+    their class probabilities.
+    """
+    pipeline = [dict(t) for t in test_pipeline]
+    if not pipeline or pipeline[-1].get('type') != 'PackSITSInputs':
+        raise ValueError('--tta without a tta_pipeline in the config needs '
+                         'a test pipeline that ends with PackSITSInputs')
+    pack = pipeline.pop()
+    flips = [dict(type='SITSFlip', direction=d)
+             for d in (None, 'horizontal', 'vertical')]
+    return pipeline + [
+        dict(type='TestTimeAug', transforms=[flips, [pack]])
+    ]
+
+
+def enable_tta(cfg: Config) -> None:
+    """Wrap the model in the TTA model and switch to the TTA pipeline."""
+    dataset = cfg.test_dataloader.dataset
+    tta_pipeline = cfg.get('tta_pipeline') or sits_tta_pipeline(
+        dataset.pipeline)
+    dataset.pipeline = tta_pipeline
+    tta_model = cfg.get('tta_model') or dict(type='SegTTAModel')
+    tta_model['module'] = cfg.model
+    cfg.model = tta_model
 
 
 def main(argv=None):
@@ -94,9 +152,7 @@ def main(argv=None):
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.tta:
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-        cfg.tta_model.module = cfg.model
-        cfg.model = cfg.tta_model
+        enable_tta(cfg)
     if args.out is not None:
         if not isinstance(cfg.test_evaluator, dict):
             raise ValueError('--out needs test_evaluator to be a dict')

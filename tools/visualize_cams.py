@@ -1,10 +1,14 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""Render the CAMs of a stage-1 checkpoint, one PNG per window.
+"""Draw the CAMs of a stage-1 checkpoint through the config's visualizer.
 
-Each ``<out-dir>/<sample_id>.png`` shows, side by side: an RGB composite of
-one date, the CAM heatmap of every class present in the window (a bar in
-the class colour on top), the pseudo label at ``--bg-threshold`` and the
-ground truth (PASTIS palette, ignored pixels white).
+Every window is drawn by :class:`~mmexact.visualization.SITSLocalVisualizer`
+as side-by-side panels: an RGB composite of one date, the ground truth and
+the pseudo label at ``--bg-threshold`` over it, and the CAM heat map of
+every class present in the window (a bar in the class colour on top),
+optionally the temporal profile of one pixel. The image ``<sample_id>``
+goes to every backend of the config's ``visualizer`` under ``--out-dir``
+(the Local backend writes ``<out-dir>/vis_data/vis_image/<sample_id>_0.png``,
+a TensorBoard backend an event file beside it).
 
 Example::
 
@@ -15,18 +19,20 @@ import argparse
 import os
 import os.path as osp
 import sys
+import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmexact  # noqa: E402,F401  (registers components, checkpoint fix)
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
-from PIL import Image  # noqa: E402
+from mmengine.structures import PixelData  # noqa: E402
 
 from mmexact.apis import (build_cam_dataloader, build_cam_model,  # noqa
-                          iter_cams, render_cam_window, sample_name)
-from mmexact.datasets.pastis_meta import PASTIS_PALETTE  # noqa: E402
+                          iter_cams, sample_name)
 from mmexact.evaluation import cams_to_pseudo_labels  # noqa: E402
+from mmseg.registry import VISUALIZERS  # noqa: E402
+from mmseg.structures import SegDataSample  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -41,7 +47,16 @@ def parse_args(argv=None):
         '--frame',
         type=int,
         default=None,
-        help='date index of the RGB composite (default: middle valid one)')
+        help='date index of the RGB composite (default: clearest valid one)')
+    parser.add_argument(
+        '--profile-pixel',
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=('ROW', 'COL'),
+        help='also plot the time series of this pixel')
+    parser.add_argument(
+        '--show', action='store_true', help='also display every window')
     parser.add_argument(
         '--bg-threshold',
         type=float,
@@ -64,6 +79,20 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def build_visualizer(cfg: Config, out_dir: str):
+    """The config's visualizer (a SITS one) writing under ``out_dir``."""
+    vis_cfg = dict(cfg.get('visualizer') or dict(
+        vis_backends=[dict(type='LocalVisBackend')]))
+    if vis_cfg.get('type', 'SegLocalVisualizer') == 'SegLocalVisualizer':
+        vis_cfg['type'] = 'SITSLocalVisualizer'  # same arguments
+    vis_cfg.update(save_dir=out_dir, name=f'visualize_cams_{time.time_ns()}')
+    visualizer = VISUALIZERS.build(vis_cfg)
+    if not hasattr(visualizer, 'draw_sits_sample'):
+        raise TypeError(f'{vis_cfg["type"]} cannot draw SITS samples: use '
+                        "visualizer=dict(type='SITSLocalVisualizer', ...)")
+    return visualizer
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
@@ -77,6 +106,10 @@ def main(argv=None):
         args.num_workers,
         max_samples=args.max_windows)
     os.makedirs(args.out_dir, exist_ok=True)
+    visualizer = build_visualizer(cfg, args.out_dir)
+    dataset = loader.dataset
+    dataset = getattr(dataset, 'dataset', dataset)  # --max-windows subset
+    visualizer.dataset_meta = dataset.metainfo
     count = 0
     for out in iter_cams(model, loader):
         labels = cams_to_pseudo_labels(out['scores'], args.bg_threshold)
@@ -86,21 +119,23 @@ def main(argv=None):
             present = cams.flatten(1).amax(1) > 0
             if 'gt_cls_label' in sample:
                 present |= sample.gt_cls_label.cpu() > 0
-            gt = None
+            drawn = SegDataSample(metainfo=dict(img_shape=(h, w)))
+            drawn.pred_sem_seg = PixelData(data=labels[i:i + 1, :h, :w].cpu())
+            drawn.cams = PixelData(data=cams)
             if out['gt'] is not None:
-                gt = out['gt'][i, :h, :w].cpu().numpy()
-            img = render_cam_window(
-                out['inputs'][i].numpy(),
-                cams.numpy(),
-                present.nonzero().flatten().tolist(),
-                labels[i, :h, :w].cpu().numpy(),
-                gt,
+                drawn.gt_sem_seg = PixelData(
+                    data=out['gt'][i:i + 1, :h, :w].cpu())
+            visualizer.add_datasample(
+                sample_name(sample, count),
+                out['inputs'][i],
+                drawn,
+                show=args.show,
                 frame=args.frame,
-                palette=PASTIS_PALETTE)
-            Image.fromarray(img).save(
-                osp.join(args.out_dir, sample_name(sample, count) + '.png'))
+                cam_classes=present.nonzero().flatten().tolist(),
+                profile_pixel=args.profile_pixel)
             count += 1
-    print(f'{count} visualisations written to {args.out_dir}')
+    visualizer.close()
+    print(f'{count} windows drawn to {args.out_dir}')
     return count
 
 

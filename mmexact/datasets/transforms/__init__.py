@@ -5,10 +5,12 @@ from .loading import LoadSITSSample
 from .normalize import NormalizeSITS
 from .pack_sits_inputs import PackSITSInputs
 from .pad_or_cut_sequence import PadOrCutSequence
+from .sits_flip import SITSFlip
 from .sits_random_flip import SITSRandomFlip
 from .sits_random_rot90 import SITSRandomRot90
 
 __all__ = [
     'LoadSITSSample', 'NormalizeSITS', 'PadOrCutSequence', 'AppendDayOfYear',
-    'SITSRandomFlip', 'SITSRandomRot90', 'PackSITSInputs', 'DropNoDataFrames'
+    'SITSRandomFlip', 'SITSRandomRot90', 'PackSITSInputs', 'DropNoDataFrames',
+    'SITSFlip'
 ]
