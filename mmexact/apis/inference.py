@@ -1,0 +1,139 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""mmseg-style inference API for SITS models: ``init_model`` and
+``inference_sits`` (arrays or files in, classes and scores out)."""
+import copy
+import datetime
+import os.path as osp
+from typing import Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+
+from mmseg.registry import MODELS
+from .sits_inferencer import (SITSArraySource, SITSInferencer,
+                              config_dataset_meta)
+
+__all__ = ['init_model', 'inference_sits']
+
+
+def init_model(config: Union[str, Config],
+               checkpoint: Optional[str] = None,
+               device: str = 'cpu',
+               cfg_options: Optional[dict] = None) -> torch.nn.Module:
+    """Build a model from a config, load its weights, set eval mode.
+
+    Like ``mmseg.apis.init_model``, but checkpoints are loaded strictly
+    with mmexact's restricted loader, and class names / palette come from
+    the checkpoint's ``meta.dataset_meta`` or else from the config's
+    dataset class (e.g. the PASTIS classes), never from another dataset.
+
+    Args:
+        config (str | Config): Config file or object.
+        checkpoint (str, optional): Weights; None keeps the initial
+            (random) weights.
+        device (str): Torch device. Defaults to ``'cpu'``.
+        cfg_options (dict, optional): Overrides merged into the config.
+
+    Returns:
+        torch.nn.Module: The model, with ``cfg`` and ``dataset_meta``.
+    """
+    if isinstance(config, (str, bytes)) or hasattr(config, '__fspath__'):
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'{config}: config file not found')
+        cfg = Config.fromfile(config)
+    elif isinstance(config, Config):
+        cfg = copy.deepcopy(config)
+    else:
+        raise TypeError(f'config must be a path or a Config, got '
+                        f'{type(config).__name__}')
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model = MODELS.build(cfg.model)
+    meta = None
+    if checkpoint is not None:
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'{checkpoint}: checkpoint not found')
+        try:
+            ckpt = load_checkpoint(
+                model, checkpoint, map_location='cpu', strict=True)
+        except RuntimeError as exc:
+            if 'state_dict' in str(exc) or 'size mismatch' in str(exc):
+                raise RuntimeError(
+                    f'{checkpoint}: weights do not fit the model of the '
+                    f'config ({str(exc).splitlines()[0]})') from exc
+            raise
+        meta = (ckpt.get('meta', None) or {}).get('dataset_meta', None)
+    model.cfg = cfg
+    model.dataset_meta = dict(meta) if meta else config_dataset_meta(cfg)
+    return model.to(device).eval()
+
+
+def _doy(dates: Sequence) -> np.ndarray:
+    """Day of year from ints (1..366), dates or 'YYYY-MM-DD' strings."""
+    out = []
+    for d in dates:
+        if isinstance(d, (datetime.date, np.datetime64)):
+            d = np.datetime64(d, 'D').astype(object)
+            out.append(d.timetuple().tm_yday)
+        elif isinstance(d, str):
+            out.append(datetime.date.fromisoformat(d).timetuple().tm_yday)
+        else:
+            out.append(int(d))
+    return np.asarray(out, np.int64)
+
+
+def inference_sits(model: torch.nn.Module,
+                   img,
+                   dates: Optional[Sequence] = None,
+                   **kwargs) -> dict:
+    """Segment one satellite image time series of any size.
+
+    Args:
+        model (torch.nn.Module): From :func:`init_model`.
+        img (np.ndarray | str): (T, C, H, W) array in the model's units
+            (Sentinel-2 L2A reflectance x 10000 without the 2022 offset,
+            bands in the model's order, no-data -10000), with ``dates``;
+            or a path (a folder of per-date GeoTIFFs or a stack) read by
+            :func:`mmexact.geo.open_scene` (then ``dates`` may list the
+            stack's dates, and ``scene_options`` go to it).
+        dates (Sequence): (T,) acquisition dates (``datetime.date``,
+            ``'YYYY-MM-DD'``) or days of year 1..366.
+        **kwargs: :class:`SITSInferencer` options (``batch_size``,
+            ``window``, ``stride``, ``weighting``, ``block_size``,
+            ``image_labels`` and ``bg_threshold`` for CAM models),
+            ``progress`` and ``scene_options`` (dict, for paths).
+
+    Returns:
+        dict: ``pred`` (H, W) uint8 (255 where every date is no-data),
+        ``scores`` (K, H, W) float32 class scores (softmax; CAM models: the
+        CAM scores with background theta), ``seg_logits`` (K, H, W) the
+        stitched model outputs, ``valid`` (H, W) bool, ``classes``,
+        ``palette``; for files also ``profile`` (CRS, transform) and
+        ``dates``.
+    """
+    progress = kwargs.pop('progress', False)
+    scene_options = kwargs.pop('scene_options', None) or {}
+    inferencer = SITSInferencer(model, **kwargs)
+    extra = {}
+    if isinstance(img, (str, bytes)) or hasattr(img, '__fspath__'):
+        from ..geo import open_scene  # rasterio only when files are used
+        source = open_scene(
+            str(img), inferencer.bands, dates=dates,
+            max_seq_len=inferencer.max_seq_len, **scene_options)
+        extra = dict(profile=source.profile, dates=source.dates)
+    else:
+        if dates is None:
+            raise ValueError('give the acquisition dates of the array')
+        source = SITSArraySource(img, _doy(dates))
+    try:
+        out = inferencer.predict_array(source, progress)
+    finally:
+        if hasattr(source, 'close'):
+            source.close()
+    out.update(classes=inferencer.classes, palette=inferencer.palette,
+               **extra)
+    return out
