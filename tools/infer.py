@@ -151,8 +151,8 @@ def main(argv=None) -> dict:
             for msg in scene.warnings:
                 print(f'warning: {msg}', flush=True)
             print(f'{args.input}: {scene.width} x {scene.height} px, '
-                  f'{len(scene.dates)} dates ({scene.dates[0]} .. '
-                  f'{scene.dates[-1]}), '
+                  f'{len(scene.dates)} dates ({min(scene.dates)} .. '
+                  f'{max(scene.dates)}), '
                   f'{inferencer.num_windows(scene.height, scene.width)} '
                   'windows', flush=True)
             report = write_crop_map(

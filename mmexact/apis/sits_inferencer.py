@@ -302,10 +302,19 @@ class SITSInferencer:
         return value
 
     def _default_window(self) -> Tuple[int, int]:
+        """The backbone's ``img_size``, else the slide ``crop_size``, the
+        data preprocessor's ``size`` or the test dataset's
+        ``window_size``."""
         size = getattr(self.model.backbone, 'img_size', None)
         if size is None:
             test_cfg = self.model.test_cfg or {}
             size = test_cfg.get('crop_size', None)
+        if size is None:
+            size = getattr(self.model.data_preprocessor, 'size', None)
+        if size is None:
+            loader = self.cfg.get('test_dataloader', None) or {}
+            size = (loader.get('dataset', None) or {}).get(
+                'window_size', None)
         if size is None:
             raise ValueError('cannot tell the model input size: pass window')
         return self._pair(size)
