@@ -105,6 +105,9 @@ class SITSLocalVisualizer(SegLocalVisualizer):
             palette = palette or [list(c) for c in PASTIS_PALETTE]
         super().__init__(name, image, vis_backends, save_dir, classes,
                          palette, dataset_name, alpha, **kwargs)
+        # mmseg 1.2.2's __init__ passes (palette, classes) to
+        # set_dataset_meta(classes, palette): set them in the right order
+        self.set_dataset_meta(classes, palette, dataset_name)
         self.rgb_bands = tuple(rgb_bands)
         self.frame = frame
         self.scale = int(scale)
@@ -221,6 +224,11 @@ class SITSLocalVisualizer(SegLocalVisualizer):
         rgb_up = _upscale(rgb, self.scale)
         first = rgb_up.copy()
         if profile_pixel is not None:
+            row, col = profile_pixel
+            if not (0 <= row < rgb.shape[0] and 0 <= col < rgb.shape[1]):
+                raise ValueError(
+                    f'profile pixel {tuple(profile_pixel)} lies outside the '
+                    f'{rgb.shape[0]} x {rgb.shape[1]} window')
             self._mark_pixel(first, profile_pixel)
         panels = [first]
         bars = [None]

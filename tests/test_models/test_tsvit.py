@@ -94,12 +94,97 @@ def test_gradients_reach_all_parameters():
     assert missing == []
 
 
-def test_gradient_checkpointing_same_output():
+@pytest.mark.parametrize('drop_rate', [0., 0.2])
+def test_gradient_checkpointing_same_gradients(drop_rate):
+    """Checkpointing re-runs every layer in backward: in train mode (the
+    fused layers without dropout; dropout masks that must be replayed with
+    it) the loss and every parameter gradient equal the plain run's."""
+    x = _inputs(b=1, t=4, pad_to=6, hw=12)
+    weight = torch.randn(1, 19, 16, 6, 6,
+                         generator=torch.Generator().manual_seed(3))
+    runs = []
+    for with_cp in (False, True):
+        model = _build(img_size=12, drop_rate=drop_rate,
+                       emb_drop_rate=drop_rate, with_cp=with_cp).train()
+        calls = []
+        model.temporal_encoder.layers[0].register_forward_pre_hook(
+            lambda *args: calls.append(1))
+        torch.manual_seed(1)
+        loss = (model(x)[0] * weight).sum()
+        loss.backward()
+        grads = {n: p.grad.clone() for n, p in model.named_parameters()
+                 if p.grad is not None}
+        runs.append((loss.detach(), grads, len(calls)))
+    (loss_a, grads_a, calls_a), (loss_b, grads_b, calls_b) = runs
+    assert (calls_a, calls_b) == (1, 2)  # recomputed in backward
+    torch.testing.assert_close(loss_b, loss_a, rtol=1e-6, atol=1e-5)
+    assert grads_a.keys() == grads_b.keys() and len(grads_a) > 20
+    for name, grad in grads_a.items():
+        torch.testing.assert_close(grads_b[name], grad, rtol=1e-5,
+                                   atol=1e-6, msg=name)
+    if drop_rate:
+        # dropout is live, so equal gradients mean the masks were replayed
+        model = _build(img_size=12, drop_rate=drop_rate).train()
+        torch.manual_seed(2)
+        other = (model(x)[0] * weight).sum()
+        assert abs(float(other) - float(loss_a)) > 1e-3
+
+
+def _encoder_inputs(model, x, seed=0):
+    """Inputs of the temporal and spatial encoders, and the temporal
+    encoder's output, in one forward pass."""
+    seen = {}
+    hooks = [
+        model.temporal_encoder.register_forward_pre_hook(
+            lambda m, args: seen.__setitem__('temporal', args[0])),
+        model.spatial_encoder.register_forward_pre_hook(
+            lambda m, args: seen.__setitem__('spatial', args[0])),
+        model.temporal_encoder.register_forward_hook(
+            lambda m, args, out: seen.__setitem__('t_out', out[0])),
+    ]
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    return seen
+
+
+def _spatial_input(model, t_out, b):
+    """What the spatial encoder sees without embedding dropout."""
+    k, d = model.num_tokens, model.embed_dims
+    cls = t_out.view(b, model.num_patches, -1, d)[:, :, :k]
+    return cls.permute(0, 2, 1, 3).reshape(b * k, -1, d) + \
+        model.spatial_pos_embed
+
+
+def test_embedding_dropout_only_on_the_spatial_input():
+    """As in the reference: ``emb_drop_rate`` drops the spatial encoder's
+    input tokens only; ``drop_rate`` acts inside the layers only."""
     x = _inputs()
-    a = _build()(x)[0]
-    b = _build(with_cp=True).train()
-    b.eval()
-    assert torch.allclose(a, b(x)[0], atol=1e-6)
+    model = _build(emb_drop_rate=0.5).train()
+    seen = _encoder_inputs(model, x)
+    tokens, _, _ = model.embed(x)
+    b, n, t, d = tokens.shape
+    temporal = torch.cat([model.temporal_tokens.expand(b * n, -1, -1),
+                          tokens.reshape(b * n, t, d)], dim=1)
+    assert torch.equal(seen['temporal'], temporal)  # not dropped
+    full = _spatial_input(model, seen['t_out'], b)
+    got = seen['spatial']
+    dropped = got == 0
+    # inverted dropout at p = 0.5: every kept value doubled
+    torch.testing.assert_close(got[~dropped], 2 * full[~dropped])
+    assert 0.47 < dropped.float().mean().item() < 0.53
+
+    model = _build(drop_rate=0.5).train()  # dropout in the layers only
+    seen = _encoder_inputs(model, x)
+    assert torch.equal(seen['temporal'], temporal)
+    assert torch.equal(seen['spatial'],
+                       _spatial_input(model, seen['t_out'], b))
+    assert not torch.equal(_encoder_inputs(model, x, seed=1)['t_out'],
+                           seen['t_out'])  # the layers' dropout is live
+    # the reference configuration drops nothing at all
+    assert model.emb_drop.p == 0 and _build().emb_drop.p == 0
 
 
 def test_reference_parameter_count():

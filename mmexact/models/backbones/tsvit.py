@@ -64,7 +64,11 @@ class TSViT(BaseModule):
         num_heads (int): Attention heads. Defaults to 4.
         head_dims (int): Width per head. Defaults to 32.
         ffn_dims (int): FFN hidden width. Defaults to 512.
-        drop_rate (float): Dropout. Defaults to 0.
+        drop_rate (float): Dropout inside both encoders (attention output
+            and FFN), the reference's ``dropout``. Defaults to 0.
+        emb_drop_rate (float): Dropout of the spatial encoder's input
+            tokens, the reference's ``emb_dropout`` (the temporal encoder's
+            input is not dropped, as in the reference). Defaults to 0.
         doy_vocab (int): Width of the date one-hot. Defaults to 366.
         spatial_cls_token (bool): Prepend one learned token (shared by all
             classes) to every spatial sequence; its output is returned as
@@ -97,6 +101,7 @@ class TSViT(BaseModule):
                  head_dims: int = 32,
                  ffn_dims: int = 512,
                  drop_rate: float = 0.,
+                 emb_drop_rate: float = 0.,
                  doy_vocab: int = 366,
                  spatial_cls_token: bool = False,
                  residual_mode: str = 'standard',
@@ -148,7 +153,7 @@ class TSViT(BaseModule):
             temporal_depth, with_cp=with_cp, **layer)
         self.spatial_encoder = TransformerEncoder(
             spatial_depth, with_cp=with_cp, **layer)
-        self.drop = nn.Dropout(drop_rate)
+        self.emb_drop = nn.Dropout(emb_drop_rate)
 
     # ------------------------------------------------------------------
     def date_index(self, doy: Tensor) -> Tensor:
@@ -232,7 +237,7 @@ class TSViT(BaseModule):
             key_mask = torch.cat([valid.new_ones(b, k), valid], dim=1)
             key_mask = key_mask.repeat_interleave(n, dim=0)
         out, slices = self.temporal_encoder(
-            self.drop(seq), key_mask, k if with_attention else 0)
+            seq, key_mask, k if with_attention else 0)
         out = out.view(b, n, k + t, d)
         attn = None
         if with_attention:
@@ -256,7 +261,7 @@ class TSViT(BaseModule):
         if self.spatial_token is not None:
             seq = torch.cat([self.spatial_token.expand(b * k, -1, -1), seq],
                             dim=1)
-        out, _ = self.spatial_encoder(self.drop(seq))
+        out, _ = self.spatial_encoder(self.emb_drop(seq))
         out = out.view(b, k, -1, d)
         if self.spatial_token is None:
             return out, None
