@@ -67,7 +67,7 @@ def temporal_profile(inputs: np.ndarray,
     ax.set_xlabel('day of year', fontsize=7)
     ax.set_title(f'pixel ({row}, {col})', fontsize=7)
     ax.tick_params(labelsize=6)
-    ax.legend(fontsize=6, loc='best', frameon=False)
+    ax.legend(fontsize=6, loc='upper left', frameon=False)
     canvas.draw()
     img = np.asarray(canvas.buffer_rgba())[..., :3]
     return np.ascontiguousarray(img[:size[0], :size[1]])
