@@ -11,7 +11,7 @@ an index CSV/JSON (``path,date[,mask]``), or one multi-band stack with
 
 Example::
 
-    python tools/infer.py configs/exact/exact-stage2_tsvit_pastis24-24x24.py \\
+    python tools/infer.py configs/exact/exact-stage2_tsvit_1xb48-100e_pastis24-24x24.py \\
         work_dirs/stage2/best.pth data/my_tile/ --out-dir maps/my_tile \\
         --parcels data/lpis.gpkg --save-scores
 """
@@ -30,6 +30,7 @@ from mmexact.apis import SITSInferencer, init_model  # noqa: E402
 from mmexact.datasets.readers import SITSDataError  # noqa: E402
 from mmexact.geo import (DATE_SELECTIONS, DEFAULT_SCL_INVALID,  # noqa: E402
                          PARCEL_RULES, open_scene, write_crop_map)
+from mmexact.utils.malloc_tuning import keep_freed_memory  # noqa: E402
 
 
 def _offset(value: str):
@@ -183,6 +184,9 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
+    # glibc keeps freed memory for reuse (no page faults per batch; the
+    # process keeps its peak heap, see mmexact.utils.malloc_tuning)
+    keep_freed_memory()
     try:
         main()
     except (SITSDataError, FileNotFoundError) as exc:
