@@ -27,6 +27,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 from mmexact.apis import (cleanup_distributed,  # noqa: E402
                           prepare_cpu_distributed)
+from mmexact.visualization import require_display  # noqa: E402
 
 from mmseg.registry import RUNNERS  # noqa: E402
 
@@ -79,13 +80,7 @@ def enable_visualization(cfg: Config, args) -> None:
         raise RuntimeError('--show/--show-dir need default_hooks.'
                            'visualization in the config')
     if args.show:
-        import matplotlib
-        backend = matplotlib.get_backend().lower()
-        if backend in ('agg', 'pdf', 'ps', 'svg', 'cairo', 'pgf', 'template'):
-            raise RuntimeError(
-                f'--show needs an interactive matplotlib backend (a display);'
-                f' the current one is {backend!r}. Use --show-dir DIR to '
-                'write the images instead')
+        require_display('--show')
     hook = hooks['visualization']
     if hook.get('type') == 'SegVisualizationHook':
         # mmseg's hook re-reads img_path as an image, which fails for SITS

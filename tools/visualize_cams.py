@@ -31,6 +31,7 @@ from mmengine.structures import PixelData  # noqa: E402
 from mmexact.apis import (build_cam_dataloader, build_cam_model,  # noqa
                           iter_cams, sample_name)
 from mmexact.evaluation import cams_to_pseudo_labels  # noqa: E402
+from mmexact.visualization import require_display  # noqa: E402
 from mmseg.registry import VISUALIZERS  # noqa: E402
 from mmseg.structures import SegDataSample  # noqa: E402
 
@@ -95,6 +96,8 @@ def build_visualizer(cfg: Config, out_dir: str):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.show:
+        require_display('--show')
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

@@ -2,10 +2,11 @@
 from .checkpoint import (CheckpointError, load_local_checkpoint,
                          register_safe_checkpoint_loader)
 from .malloc_tuning import keep_freed_memory
+from .openmmlab_tools import load_openmmlab_tool
 from .safe_pickle import UnsafePickleError, safe_pickle_load
 
 __all__ = [
     'CheckpointError', 'load_local_checkpoint',
     'register_safe_checkpoint_loader', 'UnsafePickleError',
-    'keep_freed_memory', 'safe_pickle_load'
+    'keep_freed_memory', 'safe_pickle_load', 'load_openmmlab_tool'
 ]

@@ -14,7 +14,25 @@ from ..datasets.pastis_meta import PASTIS_CLASSES, PASTIS_PALETTE, S2_BANDS
 from .sits_render import heatmap, hstack_panels, pick_frame, rgb_composite
 from .temporal_profile import temporal_profile
 
-__all__ = ['SITSLocalVisualizer']
+__all__ = ['SITSLocalVisualizer', 'require_display']
+
+# matplotlib backends that only render to files
+_FILE_BACKENDS = ('agg', 'pdf', 'ps', 'svg', 'cairo', 'pgf', 'template')
+
+
+def require_display(option: str = '--show') -> None:
+    """Raise a clear error when matplotlib cannot open a window.
+
+    ``Visualizer.show`` draws with matplotlib; under a file-only backend
+    (no display) it cannot show anything.
+    """
+    import matplotlib
+    backend = matplotlib.get_backend().lower()
+    if backend in _FILE_BACKENDS:
+        raise RuntimeError(
+            f'{option} needs an interactive matplotlib backend (a display); '
+            f'the current one is {backend!r}. Write the images to files '
+            'instead (the visualizer backends, e.g. --show-dir / --out-dir)')
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
@@ -39,16 +57,16 @@ class SITSLocalVisualizer(SegLocalVisualizer):
     side-by-side panels, nearest-upscaled by ``scale``:
 
     1. the RGB composite of one date (``frame``, or the clearest valid date),
-       percentile-stretched;
+       percentile-stretched, or one panel per date for a list of frames;
     2. the ground truth and 3. the prediction, drawn over the RGB by
        mmseg's own ``_draw_sem_seg`` (``alpha`` blending, optional class
-       names);
+       names), over the RGB of the first date shown;
     4. CAM heat maps, one per class, each under a bar in the class colour
        (from the sample's ``cams`` field, or with ``draw_cams=True`` from
        ``seg_logits`` channels 1.. as CAM segmentors write them);
     5. the temporal profile of one pixel (``profile_pixel``), whose
-       position is marked on the RGB panel and whose plot marks the date
-       shown.
+       position is marked on the first RGB panel and whose plot marks the
+       dates shown.
 
     The result goes, like every mmengine visualizer's, to all configured
     ``vis_backends`` (``LocalVisBackend``, ``TensorboardVisBackend``,
@@ -69,8 +87,8 @@ class SITSLocalVisualizer(SegLocalVisualizer):
         alpha (float): Opacity of the label overlays. Defaults to 0.8.
         rgb_bands (Sequence[int]): Band indices shown as R, G, B. Defaults
             to (2, 1, 0) (B4, B3, B2 in PASTIS order).
-        frame (int, optional): Default date shown as RGB (default: the
-            clearest valid date of each sample).
+        frame (int | Sequence[int], optional): Default date(s) shown as
+            RGB (default: the clearest valid date of each sample).
         scale (int): Upscaling factor of the panels. Defaults to 8.
         with_labels (bool): Write class names on the overlays. Defaults to
             False (24 x 24 windows are too small for them).
@@ -93,7 +111,7 @@ class SITSLocalVisualizer(SegLocalVisualizer):
                  dataset_name: Optional[str] = None,
                  alpha: float = 0.8,
                  rgb_bands: Sequence[int] = (2, 1, 0),
-                 frame: Optional[int] = None,
+                 frame: Optional[Union[int, Sequence[int]]] = None,
                  scale: int = 8,
                  with_labels: bool = False,
                  profile_bands: Sequence[int] = (0, 1, 2, 6),
@@ -175,7 +193,7 @@ class SITSLocalVisualizer(SegLocalVisualizer):
                          data_sample: Optional[SegDataSample] = None,
                          draw_gt: bool = True,
                          draw_pred: bool = True,
-                         frame: Optional[int] = None,
+                         frame: Optional[Union[int, Sequence[int]]] = None,
                          draw_cams: bool = False,
                          cam_classes: Optional[Sequence[int]] = None,
                          profile_pixel: Optional[Tuple[int, int]] = None
@@ -190,8 +208,9 @@ class SITSLocalVisualizer(SegLocalVisualizer):
                 ``gt_cls_label``, all (…, H, W) at window size.
             draw_gt (bool): Draw the ground truth. Defaults to True.
             draw_pred (bool): Draw the prediction. Defaults to True.
-            frame (int, optional): Date shown as RGB (default: the
-                visualizer's ``frame``, else the clearest valid date).
+            frame (int | Sequence[int], optional): Date(s) shown as RGB, one
+                panel each (default: the visualizer's ``frame``, else the
+                clearest valid date).
             draw_cams (bool): Draw CAMs from ``seg_logits`` channels 1..
                 when the sample has no ``cams``. Defaults to False.
             cam_classes (Sequence[int], optional): 0-based classes whose
@@ -206,11 +225,17 @@ class SITSLocalVisualizer(SegLocalVisualizer):
         """
         img = _numpy(image)
         frame = self.frame if frame is None else frame
+        frames = list(frame) if isinstance(frame, (list, tuple)) else [frame]
         if img.ndim == 4:
-            frame = pick_frame(img, frame, self.rgb_bands)
-            rgb = rgb_composite(img, frame, self.rgb_bands)
+            bad = [f for f in frames
+                   if f is not None and not -len(img) <= f < len(img)]
+            if bad:
+                raise ValueError(f'frames {bad} do not exist: the sample has '
+                                 f'{len(img)} frames')
+            frames = [pick_frame(img, f, self.rgb_bands) for f in frames]
+            rgbs = [rgb_composite(img, f, self.rgb_bands) for f in frames]
         elif img.ndim == 3 and img.shape[-1] == 3:
-            rgb, frame = img.astype(np.uint8), None
+            rgbs, frames = [img.astype(np.uint8)], []
             if profile_pixel is not None:
                 raise ValueError('a temporal profile needs the SITS sample '
                                  '(T, C + 1, H, W), not an RGB image')
@@ -220,7 +245,8 @@ class SITSLocalVisualizer(SegLocalVisualizer):
                              f'{tuple(img.shape)}')
         if data_sample is not None and 'img_shape' in data_sample:
             h, w = data_sample.img_shape[:2]
-            rgb = rgb[:h, :w]
+            rgbs = [r[:h, :w] for r in rgbs]
+        rgb = rgbs[0]
         rgb_up = _upscale(rgb, self.scale)
         first = rgb_up.copy()
         if profile_pixel is not None:
@@ -230,8 +256,8 @@ class SITSLocalVisualizer(SegLocalVisualizer):
                     f'profile pixel {tuple(profile_pixel)} lies outside the '
                     f'{rgb.shape[0]} x {rgb.shape[1]} window')
             self._mark_pixel(first, profile_pixel)
-        panels = [first]
-        bars = [None]
+        panels = [first] + [_upscale(r, self.scale) for r in rgbs[1:]]
+        bars = [None] * len(panels)
         cams = None
         if data_sample is not None:
             if draw_gt and 'gt_sem_seg' in data_sample:
@@ -260,7 +286,7 @@ class SITSLocalVisualizer(SegLocalVisualizer):
                     self.profile_bands,
                     self._band_names(img.shape[1] - 1),
                     size=(h_up, 2 * h_up),
-                    mark_frame=frame))
+                    mark_frames=frames))
             bars.append(None)
         if cams is not None:
             rows = self.cam_strip_rows * self.scale
@@ -287,7 +313,7 @@ class SITSLocalVisualizer(SegLocalVisualizer):
                        out_file: Optional[str] = None,
                        step: int = 0,
                        with_labels: Optional[bool] = None,
-                       frame: Optional[int] = None,
+                       frame: Optional[Union[int, Sequence[int]]] = None,
                        draw_cams: bool = False,
                        cam_classes: Optional[Sequence[int]] = None,
                        profile_pixel: Optional[Tuple[int, int]] = None

@@ -16,7 +16,7 @@ def temporal_profile(inputs: np.ndarray,
                      bands: Sequence[int] = (0, 1, 2, 6),
                      band_names: Optional[Sequence[str]] = None,
                      size: Tuple[int, int] = (192, 384),
-                     mark_frame: Optional[int] = None) -> np.ndarray:
+                     mark_frames: Sequence[int] = ()) -> np.ndarray:
     """Draw the values of ``bands`` at ``pixel`` against the day of year.
 
     Padded frames (day of year 0) are left out. Rendered with matplotlib's
@@ -32,8 +32,8 @@ def temporal_profile(inputs: np.ndarray,
         band_names (Sequence[str], optional): Name of every band of
             ``inputs`` (legend); ``'band i'`` without.
         size (tuple[int, int]): Output (height, width) in pixels.
-        mark_frame (int, optional): Frame to mark with a vertical line (e.g.
-            the date shown as RGB).
+        mark_frames (Sequence[int]): Frames to mark with a vertical line
+            (e.g. the dates shown as RGB).
 
     Returns:
         np.ndarray: uint8 RGB image of shape ``size + (3, )``.
@@ -61,9 +61,10 @@ def temporal_profile(inputs: np.ndarray,
         ax.plot(doy[valid], inputs[valid, b, row, col], marker='.',
                 markersize=3, linewidth=1, color=_COLORS[i % len(_COLORS)],
                 label=name)
-    if mark_frame is not None and doy[mark_frame] > 0:
-        ax.axvline(float(doy[mark_frame]), color='k', linestyle='--',
-                   linewidth=0.8)
+    for f in mark_frames:
+        if doy[f] > 0:
+            ax.axvline(float(doy[f]), color='k', linestyle='--',
+                       linewidth=0.8)
     ax.set_xlabel('day of year', fontsize=7)
     ax.set_title(f'pixel ({row}, {col})', fontsize=7)
     ax.tick_params(labelsize=6)

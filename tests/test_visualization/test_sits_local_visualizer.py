@@ -68,6 +68,14 @@ def test_rgb_of_the_chosen_date_and_label_overlays():
     # frame 0 is flat: another date, another composite
     other = vis.add_datasample('s', _sits(), sample, frame=0)
     assert (other[:, :8] == 0).all()
+    # several dates: one RGB panel each, overlays over the first
+    two = vis.add_datasample('s', _sits(), sample, frame=[1, 0])
+    first, second, gt_two, _ = _panels(two, 4, 8)
+    np.testing.assert_array_equal(first, rgb)
+    assert (second == 0).all()
+    np.testing.assert_array_equal(gt_two, gt_panel)
+    with pytest.raises(ValueError, match='frames \\[3\\] do not exist'):
+        vis.add_datasample('s', _sits(), sample, frame=[0, 3])
     # draw_pred=False drops the prediction panel
     assert vis.add_datasample('s', _sits(), sample, draw_pred=False,
                               frame=1).shape == (8, 2 * 8 + 4, 3)
