@@ -124,6 +124,8 @@ def parse_args(argv=None):
     g.add_argument('--parcel-rule', choices=PARCEL_RULES,
                    default='majority')
     g.add_argument('--quicklook-size', type=int, default=800)
+    g.add_argument('--title', help='quick-look title (default: the input '
+                   'name)')
     g.add_argument('--no-progress', action='store_true')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override settings of the config, key=value')
@@ -164,7 +166,7 @@ def main(argv=None) -> dict:
                 parcel_rule=args.parcel_rule,
                 progress=not args.no_progress,
                 quicklook_size=args.quicklook_size,
-                title=osp.basename(osp.normpath(args.input)))
+                title=args.title or osp.basename(osp.normpath(args.input)))
     tp = report['throughput']
     print(f"{tp['km2']:.2f} km2 in {tp['seconds']:.1f} s: "
           f"{tp['km2_per_hour']:.1f} km2/h ({tp['pixels_per_s']:.0f} px/s, "

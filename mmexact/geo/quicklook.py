@@ -69,10 +69,13 @@ def write_quicklook(class_map: str,
     counts = np.asarray(counts, np.float64)
     total = max(counts.sum(), 1.)
     present = [c for c in np.argsort(-counts, kind='stable') if counts[c]]
+    def share(c):
+        pct = 100 * counts[c] / total
+        return f'{pct:.1f} %' if pct >= 0.05 else '< 0.1 %'
+
     handles = [
         Patch(facecolor=np.asarray(palette[c]) / 255., edgecolor='0.3',
-              label=f'{classes[c]} ({100 * counts[c] / total:.1f} %)')
-        for c in present
+              label=f'{classes[c]} ({share(c)})') for c in present
     ]
     h, w = rgb.shape[:2]
     fig_w = 8.
