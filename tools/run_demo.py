@@ -7,7 +7,11 @@
 3. trains the vanilla-CAM baseline and scores its CAMs with the same
    threshold sweep;
 4. trains the fully supervised TSViT and tests it;
-5. writes CAM / pseudo-label / prediction images and prints one table.
+5. writes CAM / pseudo-label / prediction images and prints one table;
+6. ends in a map: a synthetic georeferenced scene larger than a PASTIS
+   patch (per-date GeoTIFFs in UTM 31N, parcels in WGS 84) goes through
+   tools/infer.py with the stage-2 model: crop-map GeoTIFF, quick-look PNG
+   and parcel GeoPackage, scored against the scene's ground truth.
 
 Every step is skipped when its outputs exist, so a second run only prints
 the table. ``--mini`` runs a one-minute miniature (used by the tests).
@@ -34,6 +38,11 @@ DATA = dict(num_patches=100, size=72, min_dates=20, max_dates=28,
             crop_classes=(1, 2, 3, 4, 5, 7, 8, 9), seed=0)
 MINI = dict(num_patches=10, size=48, min_dates=8, max_dates=10,
             crop_classes=(1, 2, 3, 4, 5, 7, 8, 9), seed=0)
+# The map scene: 256 x 256 pixels (2.56 x 2.56 km, 4 PASTIS patches) of
+# the demo's crops and calendar, in EPSG:32631.
+MAP = dict(size=256, seed=11, crs='EPSG:32631', origin=(600000., 4850000.))
+MINI_MAP = dict(size=64, seed=11, crs='EPSG:32631',
+                origin=(600000., 4850000.))
 MINI_OPTIONS = [
     'train_cfg.max_epochs=None', 'train_cfg.max_iters=4',
     'default_hooks.checkpoint.interval=2'
@@ -102,6 +111,74 @@ def cam_sweep(config: str, work: str, opts: List[str]) -> Dict:
         return json.load(f)['selection']
 
 
+def _confusion_scores(pred, label, num_classes: int) -> Dict:
+    """Pixel OA and mIoU (classes present in label or prediction)."""
+    import numpy as np
+    keep = (label != 255) & (pred != 255)
+    cm = np.bincount(label[keep].astype(int) * num_classes + pred[keep],
+                     minlength=num_classes**2).reshape(num_classes,
+                                                       num_classes)
+    inter = np.diag(cm).astype(float)
+    union = cm.sum(0) + cm.sum(1) - inter
+    present = union > 0
+    return dict(oa=100 * inter.sum() / max(cm.sum(), 1),
+                miou=100 * (inter[present] / union[present]).mean())
+
+
+def demo_map(work: str, pipe: str, exact: Dict, opts: List[str],
+             spec: dict, map_spec: dict) -> Dict:
+    """Stage 6: map a synthetic georeferenced scene with tools/infer.py."""
+    out = osp.join(work, 'map')
+    result = osp.join(out, 'map_results.json')
+    if osp.isfile(result):
+        with open(result) as f:
+            return json.load(f)
+    import geopandas as gpd
+    import rasterio
+    from mmengine.config import Config
+
+    from mmexact.geo import write_synthetic_scene
+    scene = write_synthetic_scene(
+        osp.join(work, 'map_scene'), size=map_spec['size'],
+        seed=map_spec['seed'], crs=map_spec['crs'],
+        origin=map_spec['origin'],
+        seq_len=(spec['min_dates'], spec['max_dates']),
+        crop_classes=spec['crop_classes'], parcels_crs='EPSG:4326')
+    stage2 = osp.join(osp.dirname(CONFIGS['exact']),
+                      Config.fromfile(CONFIGS['exact'])['stage2_config'])
+    _run([osp.join(TOOLS, 'infer.py'), stage2,
+          osp.join(pipe, exact['stage2_checkpoint']), scene['image_dir'],
+          '--out-dir', out, '--parcels', scene['parcels'], '--no-progress',
+          '--title', 'synthetic scene, Exact stage 2 (make demo)',
+          '--cfg-options'] + opts)
+    with open(osp.join(out, 'crop_map.json')) as f:
+        report = json.load(f)
+    with rasterio.open(osp.join(out, 'crop_map.tif')) as ds:
+        pred = ds.read(1)
+    with rasterio.open(scene['labels']) as ds:
+        label = ds.read(1)
+    parcels = gpd.read_file(osp.join(out, 'crop_map_parcels.gpkg'))
+    ok = parcels['pred_class'].notna()
+    res = dict(
+        size_km=map_spec['size'] / 100,
+        crs=map_spec['crs'],
+        dates=len(scene['dates']),
+        pixels=_confusion_scores(pred, label, 19),
+        parcels=dict(total=len(parcels), labelled=int(ok.sum()),
+                     correct=100 * float(
+                         (parcels.loc[ok, 'pred_class'] ==
+                          parcels.loc[ok, 'true_class']).mean())),
+        km2_per_hour=report['throughput']['km2_per_hour'],
+        outputs=dict(classes=osp.join(out, 'crop_map.tif'),
+                     quicklook=osp.join(out, 'crop_map.png'),
+                     parcels=osp.join(out, 'crop_map_parcels.gpkg')))
+    res['pixels'] = {k: round(float(v), 2) for k, v in res['pixels'].items()}
+    res['parcels']['correct'] = round(res['parcels']['correct'], 2)
+    with open(result, 'w') as f:
+        json.dump(res, f, indent=2)
+    return res
+
+
 def main(argv=None) -> Dict:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs',
@@ -153,6 +230,10 @@ def main(argv=None) -> Dict:
         stage2_miou=exact['stage2_test_mIoU'],
         supervised_miou=full['mIoU'])
     rows['ratio'] = rows['stage2_miou'] / max(rows['supervised_miou'], 1e-9)
+
+    # 4. the stage-2 model maps a georeferenced scene
+    crop_map = demo_map(work, pipe, exact, opts, MINI if args.mini else DATA,
+                        MINI_MAP if args.mini else MAP)
     old = osp.join(work, 'demo_results.json')
     seconds = round(time.time() - start)
     if osp.isfile(old):  # keep the time of the run that did the work
@@ -164,7 +245,8 @@ def main(argv=None) -> Dict:
         date=time.strftime('%Y-%m-%d'),
         machine=f'{platform.machine()}, {os.cpu_count()} CPUs',
         images=dict(cams=vis, stage2=osp.join(pipe, 'stage2', 'vis'),
-                    supervised=osp.join(work, 'supervised', 'vis')))
+                    supervised=osp.join(work, 'supervised', 'vis')),
+        map=crop_map)
     with open(osp.join(work, 'demo_results.json'), 'w') as f:
         json.dump(report, f, indent=2)
     print_table(report)
@@ -187,9 +269,21 @@ def print_table(report: Dict) -> None:
         f'| fully supervised mIoU (test fold) | {r["supervised_miou"]:.1f} |',
         f'| stage 2 / fully supervised | {100 * r["ratio"]:.0f} % |',
     ]
+    m = report.get('map')
+    if m:
+        lines.append(
+            f'| crop map, {m["size_km"]:g} x {m["size_km"]:g} km scene '
+            f'({m["crs"]}): pixel OA / mIoU | {m["pixels"]["oa"]:.1f} / '
+            f'{m["pixels"]["miou"]:.1f} |')
+        lines.append(
+            f'| crop map: parcels labelled correctly (majority vote) | '
+            f'{m["parcels"]["correct"]:.1f} % of {m["parcels"]["labelled"]}'
+            ' |')
     print('\n' + '\n'.join(lines))
     print(f'\n{report["date"]}, {report["machine"]}, '
           f'{report["seconds"]} s; images: {report["images"]["cams"]}')
+    if m:
+        print('map: ' + ', '.join(m['outputs'].values()))
 
 
 if __name__ == '__main__':
