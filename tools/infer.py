@@ -56,14 +56,14 @@ def _nodata(value: str):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
-        description='Crop map of a Sentinel-2 GeoTIFF time series',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        description='Crop map of a Sentinel-2 GeoTIFF time series')
     p.add_argument('config', help='model config')
     p.add_argument('checkpoint', help='checkpoint (.pth)')
     p.add_argument('input', help='folder of per-date GeoTIFFs, index '
                    '.csv/.json, or one stack .tif (with --dates)')
     p.add_argument('--out-dir', required=True, help='output folder')
-    p.add_argument('--name', default='crop_map', help='output file stem')
+    p.add_argument('--name', default='crop_map',
+                   help='output file stem (default: crop_map)')
     g = p.add_argument_group('input')
     g.add_argument('--dates', help='stack dates: a file (one per line) or '
                    'YYYY-MM-DD,YYYY-MM-DD,...')
@@ -78,10 +78,11 @@ def parse_args(argv=None):
                    'SCL, else binary (non-zero = cloud)')
     g.add_argument('--scl-invalid', nargs='+', type=int,
                    default=list(DEFAULT_SCL_INVALID),
-                   help='SCL classes that become no-data')
+                   help='SCL classes that become no-data (default: 0 1 3 8 '
+                   '9 10)')
     g.add_argument('--scale', type=float, default=10000.,
-                   help='input units per reflectance unit (10000: L2A '
-                   'digital numbers, 1: reflectances)')
+                   help='input units per reflectance unit (default 10000: '
+                   'L2A digital numbers; 1: reflectances)')
     g.add_argument('--offset', type=_offset, default='auto',
                    help='added to the input before scaling; auto: -1000 x '
                    'scale/10000 for integer data acquired from 2022-01-25 '
@@ -91,7 +92,7 @@ def parse_args(argv=None):
                    ' integer data; none: no no-data value')
     g.add_argument('--date-selection', choices=DATE_SELECTIONS,
                    default='clearest', help='rule for series longer than '
-                   'the model\'s max_seq_len')
+                   'the model\'s max_seq_len (default: clearest)')
     g = p.add_argument_group('inference')
     g.add_argument('--window', type=int, help='window size (default: the '
                    "model's input size)")
@@ -99,31 +100,38 @@ def parse_args(argv=None):
                    "config's slide stride, else 2/3 of the window)")
     g.add_argument('--weighting', choices=SITSInferencer.WEIGHTINGS,
                    default='uniform', help='stitching weights of the '
-                   'overlapping windows')
-    g.add_argument('--batch-size', type=int, default=16)
+                   'overlapping windows (default: uniform, = slide '
+                   'inference)')
+    g.add_argument('--batch-size', type=int, default=16,
+                   help='windows per forward pass (default: 16)')
     g.add_argument('--block-size', type=int, default=256,
-                   help='output block side (memory ~ dates x bands x '
-                   '(block + window)^2 x 4 bytes)')
+                   help='output block side (default: 256); memory ~ '
+                   'dates x bands x (block + window)^2 x 4 bytes')
     g.add_argument('--image-labels', nargs='+', type=int,
                    help='CAM (stage-1) models: the crop classes present; '
                    'default: predicted per window')
     g.add_argument('--bg-threshold', type=float,
                    help='CAM (stage-1) models: background score theta')
     g.add_argument('--device',
-                   default='cuda' if torch.cuda.is_available() else 'cpu')
+                   default='cuda' if torch.cuda.is_available() else 'cpu',
+                   help='torch device (default: cuda if available)')
     g.add_argument('--gdal-cache-mb', type=int, default=256,
-                   help="GDAL's raster block cache")
+                   help="GDAL's raster block cache (default: 256)")
     g = p.add_argument_group('outputs')
     g.add_argument('--save-scores', action='store_true',
                    help='also write the per-class scores')
     g.add_argument('--scores-dtype', choices=['float32', 'uint8'],
-                   default='float32')
+                   default='float32', help='uint8: round(score x 250), '
+                   '255 = no data (default: float32, NaN = no data)')
     g.add_argument('--parcels', help='polygons (GeoPackage, GeoJSON, '
                    'Shapefile; any CRS) to label')
     g.add_argument('--parcels-layer', help='layer of --parcels')
     g.add_argument('--parcel-rule', choices=PARCEL_RULES,
-                   default='majority')
-    g.add_argument('--quicklook-size', type=int, default=800)
+                   default='majority', help='majority: most frequent class, '
+                   'confidence its share; mean_score: class of highest '
+                   'mean score, confidence that mean (default: majority)')
+    g.add_argument('--quicklook-size', type=int, default=800,
+                   help='long side of the PNG map in pixels (default: 800)')
     g.add_argument('--title', help='quick-look title (default: the input '
                    'name)')
     g.add_argument('--no-progress', action='store_true')
