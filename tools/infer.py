@@ -105,8 +105,8 @@ def parse_args(argv=None):
     g.add_argument('--batch-size', type=int, default=16,
                    help='windows per forward pass (default: 16)')
     g.add_argument('--block-size', type=int, default=256,
-                   help='output block side (default: 256); memory ~ '
-                   'dates x bands x (block + window)^2 x 4 bytes')
+                   help='output block side (default: 256); input memory '
+                   '<= dates x bands x (block + 2 window)^2 x 4 bytes')
     g.add_argument('--image-labels', nargs='+', type=int,
                    help='CAM (stage-1) models: the crop classes present; '
                    'default: predicted per window')
