@@ -11,7 +11,8 @@ an index CSV/JSON (``path,date[,mask]``), or one multi-band stack with
 
 Example::
 
-    python tools/infer.py configs/exact/exact-stage2_tsvit_1xb48-100e_pastis24-24x24.py \\
+    python tools/infer.py \\
+        configs/exact/exact-stage2_tsvit_1xb48-100e_pastis24-24x24.py \\
         work_dirs/stage2/best.pth data/my_tile/ --out-dir maps/my_tile \\
         --parcels data/lpis.gpkg --save-scores
 """

@@ -283,10 +283,11 @@ class SITSInferencer:
             if not self.is_cam:
                 raise ValueError('image_labels only apply to CAM models')
             self.image_labels = self._multi_hot(image_labels)
+        self.bg_threshold = None
         if bg_threshold is not None:
             if not self.is_cam:
                 raise ValueError('bg_threshold only applies to CAM models')
-            head.bg_threshold = float(bg_threshold)
+            self.bg_threshold = float(bg_threshold)
         self.weights = self._window_weights()
         meta = getattr(model, 'dataset_meta', None) or {}
         self.classes, self.palette = _class_info(meta, self.num_classes)
@@ -431,9 +432,15 @@ class SITSInferencer:
                     s.set_field(self.image_labels.to(x.device),
                                 'gt_cls_label')
                     samples.append(s)
-            feats = self.model.extract_feat(x)
-            out, _ = self.model.decode_head.predict_with_scores(
-                feats, metas, samples)
+            head = self.model.decode_head
+            theta = head.bg_threshold
+            if self.bg_threshold is not None:  # for this call only
+                head.bg_threshold = self.bg_threshold
+            try:
+                out, _ = head.predict_with_scores(
+                    self.model.extract_feat(x), metas, samples)
+            finally:
+                head.bg_threshold = theta
         else:
             out = self.model.encode_decode(x, metas)
         return out.float().cpu().numpy()

@@ -4,7 +4,7 @@ inputs (reflectance x 10000, no-data -10000)."""
 import datetime
 import glob
 import os.path as osp
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -17,7 +17,9 @@ from ..datasets.readers import SITSDataError
 from .dates import (L2A_OFFSET_DATE, date_from_name, read_date_list,
                     read_index, select_dates)
 
-__all__ = ['DEFAULT_SCL_INVALID', 'GeoTIFFScene', 'open_scene', 'scene_summary']
+__all__ = [
+    'DEFAULT_SCL_INVALID', 'GeoTIFFScene', 'open_scene', 'scene_summary'
+]
 
 #: Scene-classification (SCL) classes treated as no observation: 0 no
 #: data, 1 saturated / defective, 3 cloud shadow, 8 / 9 cloud medium /
@@ -42,7 +44,6 @@ class _Frame:
     mask_kind: str = 'scl'
     offset: float = 0.
     clear: float = 1.
-    extra: Dict = field(default_factory=dict)
 
 
 def _mask_kind(path: str) -> Tuple[Optional[str], Optional[str]]:

@@ -101,7 +101,8 @@ def write_synthetic_scene(out_dir: str,
     if parcels_crs is not None:
         parcels = osp.join(out_dir, 'parcels.gpkg')
         _write_parcels(parcels, out['target'], transform, crs, parcels_crs)
-    meta = dict(image_dir=image_dir, images=images, dates=dates, labels=labels, parcels=parcels,
+    meta = dict(image_dir=image_dir, images=images, dates=dates,
+                labels=labels, parcels=parcels,
                 crs=crs, transform=list(transform)[:6], size=size,
                 seed=seed)
     with open(osp.join(out_dir, 'SCENE.json'), 'w') as f:

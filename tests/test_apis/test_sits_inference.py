@@ -61,7 +61,7 @@ def test_stitched_blocks_equal_slide_inference():
     with one window per forward pass; batched forward passes may differ in
     the last bits of a matmul, so batches of 5 are compared within 1e-5."""
     torch.manual_seed(0)
-    model = init_model(_cfg('tsvit/tsvit_pastis24-24x24.py',
+    model = init_model(_cfg('tsvit/tsvit_1xb48-100e_pastis24-24x24.py',
                             decode_head=dict(in_channels=16)))
     img = _scene(50, 62)
     ref = _slide(model, img, DOY)
@@ -78,9 +78,9 @@ def test_stitched_blocks_equal_slide_inference():
 
 
 @pytest.mark.parametrize('path,model', [
-    ('exact/exact-stage2_tsvit_pastis24-24x24.py',
+    ('exact/exact-stage2_tsvit_1xb48-100e_pastis24-24x24.py',
      dict(decode_head=dict(in_channels=16))),
-    ('tsvit/tsvit-fcn_pastis24-24x24.py',
+    ('tsvit/tsvit-fcn_1xb48-100e_pastis24-24x24.py',
      dict(decode_head=dict(in_channels=19 * 16, channels=16))),
 ])
 def test_shipped_segmentation_models(path, model):
@@ -98,7 +98,7 @@ def test_scene_smaller_than_window_and_nodata():
     pixels that are no-data at every date get 255, and windows without
     any data are never run."""
     torch.manual_seed(0)
-    model = init_model(_cfg('tsvit/tsvit_pastis24-24x24.py',
+    model = init_model(_cfg('tsvit/tsvit_1xb48-100e_pastis24-24x24.py',
                             decode_head=dict(in_channels=16)))
     img = _scene(20, 30)
     img[:, :, :5, :7] = -10000  # no data at any date
@@ -126,7 +126,7 @@ def test_uniform_and_gaussian_stitching_by_hand():
     w(x) = exp(-(x - 11.5)^2 / 72) the mean (w(20) * 0 + w(4) * 1) /
     (w(20) + w(4))."""
     torch.manual_seed(0)
-    model = init_model(_cfg('tsvit/tsvit_pastis24-24x24.py',
+    model = init_model(_cfg('tsvit/tsvit_1xb48-100e_pastis24-24x24.py',
                             decode_head=dict(in_channels=16)))
     img = _scene(24, 40)
     res = {}
@@ -158,7 +158,7 @@ def test_cam_model_returns_weak_maps():
     labels the windows are gated by them (= the model's own prediction
     with those labels), without by the classes it predicts."""
     torch.manual_seed(0)
-    cfg = _cfg('exact/exact_tsvit_pastis.py',
+    cfg = _cfg('exact/exact_tsvit_1xb48-20e_pastis24-24x24.py',
                decode_head=dict(in_channels=16))
     model = init_model(cfg)
     img = _scene(24, 24, seed=3)
@@ -177,9 +177,12 @@ def test_cam_model_returns_weak_maps():
     lab[[1, 4]] = 1
     sample.set_field(lab, 'gt_cls_label')
     sample.set_metainfo(dict(img_shape=(24, 24), ori_shape=(24, 24)))
+    assert model.decode_head.bg_threshold == 0.35  # model left unchanged
+    model.decode_head.bg_threshold = 0.3
     with torch.no_grad():
         ref = model.predict(x, [sample])[0].seg_logits.data.numpy()
         free = model.predict(x)[0].seg_logits.data.numpy()
+    model.decode_head.bg_threshold = 0.35
     np.testing.assert_allclose(out['seg_logits'], ref, atol=1e-6)
     pred = inference_sits(model, img, DOY, bg_threshold=0.3)
     np.testing.assert_allclose(pred['seg_logits'], free, atol=1e-6)
@@ -189,7 +192,7 @@ def test_cam_model_returns_weak_maps():
 
 def test_array_errors():
     torch.manual_seed(0)
-    model = init_model(_cfg('tsvit/tsvit_pastis24-24x24.py',
+    model = init_model(_cfg('tsvit/tsvit_1xb48-100e_pastis24-24x24.py',
                             decode_head=dict(in_channels=16)))
     img = _scene(24, 24, t=7)
     doy = np.arange(1, 8) * 30
@@ -205,12 +208,13 @@ def test_array_errors():
     with pytest.raises(SITSDataError, match='3 bands, the model takes 10'):
         inference_sits(model, img[:5, :3], DOY)
     with pytest.raises(FileNotFoundError, match='nope.pth'):
-        init_model(_cfg('tsvit/tsvit_pastis24-24x24.py'), 'nope.pth')
+        init_model(_cfg('tsvit/tsvit_1xb48-100e_pastis24-24x24.py'),
+                   'nope.pth')
 
 
 def test_dates_as_calendar_dates():
     torch.manual_seed(0)
-    model = init_model(_cfg('tsvit/tsvit_pastis24-24x24.py',
+    model = init_model(_cfg('tsvit/tsvit_1xb48-100e_pastis24-24x24.py',
                             decode_head=dict(in_channels=16)))
     img = _scene(24, 24)
     dates = ['2019-01-15', '2019-03-01', '2019-04-30', '2019-06-29',
