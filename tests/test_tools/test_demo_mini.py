@@ -22,6 +22,14 @@ def test_demo_miniature(tmp_path):
     assert '| stage 2 / fully supervised |' in out.stdout
     assert any(p.suffix == '.png'
                for p in (tmp_path / 'work' / 'cam_vis').iterdir())
+    # the demo ends in a map of a georeferenced scene (tools/infer.py)
+    crop_map = report['map']
+    for key in ('classes', 'quicklook', 'parcels'):
+        assert osp.isfile(crop_map['outputs'][key]), key
+    assert crop_map['crs'] == 'EPSG:32631' and crop_map['size_km'] == 0.64
+    assert 0 <= crop_map['pixels']['oa'] <= 100
+    assert crop_map['parcels']['labelled'] > 0
+    assert '| crop map, 0.64 x 0.64 km scene (EPSG:32631)' in out.stdout
     # a second run reuses everything and only prints the table
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0
