@@ -66,6 +66,9 @@ class TSViT(BaseModule):
         ffn_dims (int): FFN hidden width. Defaults to 512.
         drop_rate (float): Dropout inside both encoders (attention output
             and FFN), the reference's ``dropout``. Defaults to 0.
+        act_cfg (dict): FFN activation of every layer (mmcv config).
+            Defaults to ``dict(type='GELU')`` (exact GELU, the reference's
+            and the memory-lean fused FFN's).
         emb_drop_rate (float): Dropout of the spatial encoder's input
             tokens, the reference's ``emb_dropout`` (the temporal encoder's
             input is not dropped, as in the reference). Defaults to 0.
@@ -102,6 +105,7 @@ class TSViT(BaseModule):
                  ffn_dims: int = 512,
                  drop_rate: float = 0.,
                  emb_drop_rate: float = 0.,
+                 act_cfg: dict = dict(type='GELU'),
                  doy_vocab: int = 366,
                  spatial_cls_token: bool = False,
                  residual_mode: str = 'standard',
@@ -148,7 +152,8 @@ class TSViT(BaseModule):
             head_dims=head_dims,
             ffn_dims=ffn_dims,
             residual_mode=residual_mode,
-            drop_rate=drop_rate)
+            drop_rate=drop_rate,
+            act_cfg=act_cfg)
         self.temporal_encoder = TransformerEncoder(
             temporal_depth, with_cp=with_cp, **layer)
         self.spatial_encoder = TransformerEncoder(
