@@ -3,6 +3,7 @@
 # token, depths 8 + 4, 4 heads x 64, MLP 512; CBCAMHead with prototypes,
 # clue contrastive loss and TAAP. 3,245,442 parameters (one-hot width 366).
 # Reference switches: residual_mode='exact_cls', prototypes mode 'grad',
+# chunk_size=6 (the released 8 x 6-sample run),
 # mask_padded_frames=False (padded frames are ordinary keys and enter the
 # temporal weights, §10 #9); set it to True for the corrected variant whose
 # output does not depend on the amount of padding.
@@ -33,31 +34,42 @@ model = dict(
         type='CBCAMHead',
         in_channels=128,
         num_classes=19,
-        cls_weight=1.0,
-        aux_weight=0.5,
+        # L_cls and L_aux: multi-label soft margin (= sigmoid BCE averaged
+        # over images and classes), weights 1 and 0.5
+        loss_cls=dict(
+            type='CrossEntropyLoss', use_sigmoid=True, avg_non_ignore=True,
+            loss_weight=1.0, loss_name='loss_cls'),
+        loss_aux=dict(
+            type='CrossEntropyLoss', use_sigmoid=True, avg_non_ignore=True,
+            loss_weight=0.5, loss_name='loss_aux'),
         bg_threshold=0.35,
         cam_gating='gt',
         prototypes=dict(
-            type='ClassPrototypes', num_prototypes=2, mode='grad',
-            momentum=0.999),
+            type='ExactClassPrototypes',
+            num_prototypes=2,
+            mode='grad',
+            momentum=0.999,
+            sinkhorn_eps=0.05,
+            sinkhorn_iters=3,
+            assignment='gumbel',
+            gumbel_tau=0.5,
+            weight_power=2.),
         refiner=dict(
             type='TemporalAffinityRefiner', dilations=(2, ), num_iters=3,
             alpha=0.3),
         loss_cbl=dict(
             type='ClueContrastiveLoss',
-            fg_thr=0.4,
-            bg_thr=0.2,
             temperature=0.1,
-            sinkhorn_eps=0.05,
-            sinkhorn_iters=3,
-            gumbel_tau=0.5,
             class_average='all',
-            ema_assignment='gumbel',
-            ema_weight_power=2.,
             loss_weight=0.01),
-        tap_weight=0.015,
+        loss_tap=dict(type='RefinementConsistencyLoss', loss_weight=0.015),
+        fg_thr=0.4,
+        bg_thr=0.2,
+        # in iterations of the schedule's base batch (train_cfg)
         proto_start_iter=4000,
         temporal_weight_temperature=1.0,
-        num_chunks=1),
+        # prototype statistics and TAAP gating per 6 samples, as on the
+        # released run's 8 GPUs x 6, whatever the number of processes
+        chunk_size=6),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
