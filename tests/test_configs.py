@@ -17,10 +17,13 @@ CONFIGS = sorted(
 
 def test_there_are_configs():
     names = {osp.relpath(p, osp.join(REPO, 'configs')) for p in CONFIGS}
-    assert {'tsvit/tsvit_pastis24-24x24.py',
-            'tsvit/tsvit-fcn_pastis24-24x24.py',
-            'tsvit/tsvit_pastis-24x24.py', 'exact/exact_tsvit_pastis.py',
-            'cam/cam_tsvit_pastis.py'} <= names
+    assert {'tsvit/tsvit_1xb48-100e_pastis24-24x24.py',
+            'tsvit/tsvit-fcn_1xb48-100e_pastis24-24x24.py',
+            'tsvit/tsvit_1xb48-100e_pastis-24x24.py',
+            'exact/exact_tsvit_pastis.py',
+            'exact/exact_tsvit_1xb48-20e_pastis24-24x24.py',
+            'exact/exact_tsvit_8xb6-20e_pastis24-24x24.py',
+            'cam/cam_tsvit_1xb48-20e_pastis24-24x24.py'} <= names
 
 
 @pytest.fixture(scope='module')

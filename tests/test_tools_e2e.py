@@ -44,9 +44,9 @@ def _write_cfg(tmp_path, base, root, iters, name, head_in=16):
 @pytest.mark.parametrize('layout', ['pastis24', 'raw'])
 def test_train_resume_test(tmp_path, fake_pastis24, layout):
     if layout == 'pastis24':
-        base, root = 'tsvit/tsvit_pastis24-24x24.py', fake_pastis24
+        base, root = 'tsvit/tsvit_1xb48-100e_pastis24-24x24.py', fake_pastis24
     else:
-        base, root = 'tsvit/tsvit_pastis-24x24.py', osp.join(
+        base, root = 'tsvit/tsvit_1xb48-100e_pastis-24x24.py', osp.join(
             fake_pastis24, 'raw')
     work = str(tmp_path / 'work')
     cfg4 = _write_cfg(tmp_path, base, root, 4, 'tiny4.py')
@@ -85,7 +85,7 @@ def test_train_resume_test(tmp_path, fake_pastis24, layout):
 def test_fcn_head_config_trains_and_tests(tmp_path, fake_pastis24):
     """TSViT feature maps under mmseg's stock FCNHead, through the tools."""
     work = str(tmp_path / 'work')
-    cfg = _write_cfg(tmp_path, 'tsvit/tsvit-fcn_pastis24-24x24.py',
+    cfg = _write_cfg(tmp_path, 'tsvit/tsvit-fcn_1xb48-100e_pastis24-24x24.py',
                      fake_pastis24, 2, 'fcn.py', head_in=19 * 16)
     log = _run([osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir', work],
                tmp_path)

@@ -8,13 +8,25 @@ reference; ``--select miou`` for the plain-mean mIoU) is then used for a
 second pass that writes ``<out-dir>/<sample_id>.png`` for every window.
 The table of the sweep goes to ``sweep.csv`` and ``sweep.json``.
 
+The CAMs of every checkpoint are cached under ``--cache-dir`` (default
+``<out-dir>/cam_cache``; the present classes' maps, float32, and the
+ground truth): a re-sweep with other thresholds or ``--select`` reads them
+instead of running the network, and the pseudo labels are written from
+them. With ``--launcher pytorch`` (``tools/dist_generate_pseudo_labels.sh``)
+the windows are sharded across processes in whole batches, the sweep
+histograms are summed and every PNG is written once: the result is
+bitwise equal to one process.
+
 Example::
 
     python tools/generate_pseudo_labels.py \\
         configs/exact/exact_tsvit_pastis.py work_dirs/exact/iter_*000.pth \\
         --out-dir data/PASTIS24/pseudo_labels
+    tools/dist_generate_pseudo_labels.sh configs/exact/exact_tsvit_pastis.py \\
+        8 work_dirs/exact/iter_*000.pth --out-dir data/PASTIS24/pseudo_labels
 """
 import argparse
+import os
 import os.path as osp
 import sys
 
@@ -25,8 +37,9 @@ import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 
 from mmexact.apis import (build_cam_dataloader, build_cam_model,  # noqa
-                          dump_sweep, load_cam_checkpoint, select_best,
-                          sweep_checkpoints, write_pseudo_labels)
+                          checkpoint_cache_dir, cleanup_distributed,
+                          dump_sweep, init_distributed, load_cam_checkpoint,
+                          select_best, sweep_checkpoints, write_pseudo_labels)
 from mmexact.evaluation import ThresholdSweep  # noqa: E402
 
 
@@ -65,8 +78,20 @@ def parse_args(argv=None):
         help='loader workers (default: the config\'s)')
     parser.add_argument(
         '--device',
-        default='cuda' if torch.cuda.is_available() else 'cpu',
-        help='torch device')
+        default=None,
+        help='torch device (default: the local GPU if any, else cpu)')
+    parser.add_argument(
+        '--cache-dir',
+        help='CAM cache folder (default: OUT_DIR/cam_cache)')
+    parser.add_argument(
+        '--no-cache', action='store_true', help='do not cache the CAMs')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch'],
+        default='none',
+        help='job launcher (pytorch: torchrun, one process per GPU, or gloo '
+        'on CPU)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -111,40 +136,70 @@ def main(argv=None):
     thresholds = ThresholdSweep.arange(*args.thresholds)
     if not thresholds:
         raise SystemExit('--thresholds gives no threshold')
-    model = build_cam_model(cfg, device=args.device)
+    rank, world = init_distributed(args.launcher)
+    device = args.device
+    if device is None:
+        device = f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}' \
+            if torch.cuda.is_available() else 'cpu'
+
+    def say(text: str) -> None:
+        if rank == 0:
+            print(text, flush=True)
+
+    model = build_cam_model(cfg, device=device)
     loader = build_cam_dataloader(cfg, args.split, args.batch_size,
                                   args.num_workers)
-    print(f'{len(loader.dataset)} windows ({args.split} split), '
-          f'{len(thresholds)} thresholds, {len(args.checkpoints)} '
-          'checkpoint(s)')
-    results = sweep_checkpoints(model, args.checkpoints, loader, thresholds)
+    say(f'{len(loader.dataset)} windows ({args.split} split), '
+        f'{len(thresholds)} thresholds, {len(args.checkpoints)} '
+        f'checkpoint(s), {world} process(es)')
+    cache_dirs = None
+    if not args.no_cache:
+        root = args.cache_dir or osp.join(args.out_dir, 'cam_cache')
+        cache_dirs = [
+            checkpoint_cache_dir(cfg.model.to_dict(), c, loader, args.split,
+                                 root) for c in args.checkpoints
+        ]
+    results = sweep_checkpoints(model, args.checkpoints, loader, thresholds,
+                                cache_dirs=cache_dirs)
+    if any(r['cached'] for r in results):
+        say('CAMs read from the cache for: ' + ', '.join(
+            osp.basename(r['checkpoint']) for r in results if r['cached']))
     selection = select_best(results, args.select)
     other = select_best(results, 'miou' if args.select == 'oa' else 'oa')
-    print(format_table(results, selection, other))
-    print(f'* selected by {args.select}: {selection["checkpoint"]} '
-          f'theta={selection["threshold"]:.4g} '
-          f'(mIoU {100 * selection["mIoU"]:.2f}, '
-          f'OA {100 * selection["OA"]:.2f})')
-    print(f'+ best by {other["criterion"]}: {other["checkpoint"]} '
-          f'theta={other["threshold"]:.4g} '
-          f'(mIoU {100 * other["mIoU"]:.2f}, OA {100 * other["OA"]:.2f})')
+    say(format_table(results, selection, other))
+    say(f'* selected by {args.select}: {selection["checkpoint"]} '
+        f'theta={selection["threshold"]:.4g} '
+        f'(mIoU {100 * selection["mIoU"]:.2f}, '
+        f'OA {100 * selection["OA"]:.2f})')
+    say(f'+ best by {other["criterion"]}: {other["checkpoint"]} '
+        f'theta={other["threshold"]:.4g} '
+        f'(mIoU {100 * other["mIoU"]:.2f}, OA {100 * other["OA"]:.2f})')
     dataset = loader.dataset
     classes = getattr(dataset, 'metainfo', {}).get('classes')
-    paths = dump_sweep(
-        results,
-        args.out_dir,
-        selection,
-        class_names=classes,
-        meta=dict(
-            config=args.config,
-            split=args.split,
-            checkpoints=list(args.checkpoints),
-            num_windows=len(dataset)))
-    print(f'sweep written to {paths["csv"]} and {paths["json"]}')
-    load_cam_checkpoint(model, selection['checkpoint'])
+    if rank == 0:
+        paths = dump_sweep(
+            results,
+            args.out_dir,
+            selection,
+            class_names=classes,
+            meta=dict(
+                config=args.config,
+                split=args.split,
+                checkpoints=list(args.checkpoints),
+                num_windows=len(dataset),
+                num_processes=world))
+        say(f'sweep written to {paths["csv"]} and {paths["json"]}')
+    chosen = cache_dirs[selection['checkpoint_index']] if cache_dirs \
+        else None
+    if chosen is None:
+        load_cam_checkpoint(model, selection['checkpoint'])
     num = write_pseudo_labels(model, loader, selection['threshold'],
-                              args.out_dir)
-    print(f'{num} pseudo labels written to {args.out_dir}')
+                              args.out_dir, cache_dir=chosen)
+    if world > 1:
+        counts = torch.tensor([num])
+        torch.distributed.all_reduce(counts)
+        num = int(counts)
+    say(f'{num} pseudo labels written to {args.out_dir}')
     return selection
 
 
@@ -152,3 +207,4 @@ if __name__ == '__main__':
     from mmexact.utils import keep_freed_memory
     keep_freed_memory()  # as MallocTuningHook does in training
     main()
+    cleanup_distributed(exit_process=True)

@@ -29,9 +29,9 @@ from typing import Dict, List
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
 CONFIGS = dict(
-    exact=osp.join(REPO, 'configs', 'exact', 'exact_tsvit_demo.py'),
-    cam=osp.join(REPO, 'configs', 'cam', 'cam_tsvit_demo.py'),
-    full=osp.join(REPO, 'configs', 'tsvit', 'tsvit_demo.py'))
+    exact=osp.join(REPO, 'configs', 'exact', 'exact_tsvit_1xb16-8e_demo-24x24.py'),
+    cam=osp.join(REPO, 'configs', 'cam', 'cam_tsvit_1xb16-8e_demo-24x24.py'),
+    full=osp.join(REPO, 'configs', 'tsvit', 'tsvit_1xb16-8e_demo-24x24.py'))
 # Demo data: small patches, a realistic but restricted crop set (the eight
 # most common PASTIS crops) so that a few CPU minutes can learn it.
 DATA = dict(num_patches=100, size=72, min_dates=20, max_dates=28,

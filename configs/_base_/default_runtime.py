@@ -16,9 +16,12 @@ randomness = dict(seed=0)
 tta_model = dict(type='SegTTAModel')
 # stop at the first NaN/Inf loss (naming the batch) instead of saving NaNs;
 # store the random generators in checkpoints so --resume continues exactly;
+# give modules their training step in base-batch iterations (Exact's
+# prototype warm-up) and check the schedule reaches it;
 # let glibc reuse freed memory (1.4x faster CPU training, see the README)
 custom_hooks = [
     dict(type='NonFiniteLossHook'),
     dict(type='RNGStateHook'),
+    dict(type='SITSTrainStepHook'),
     dict(type='MallocTuningHook')
 ]

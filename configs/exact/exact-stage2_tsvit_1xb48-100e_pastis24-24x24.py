@@ -2,8 +2,8 @@
 # labels written by tools/generate_pseudo_labels.py (folds 1-3), evaluated
 # on the ground truth of fold 4 (val, the reference's protocol) and fold 5
 # (test).
-#   python tools/train.py configs/exact/exact-stage2_tsvit_pastis24-24x24.py \
+#   python tools/train.py configs/exact/exact-stage2_tsvit_1xb48-100e_pastis24-24x24.py \
 #       --cfg-options train_dataloader.dataset.pseudo_label_dir=DIR
-_base_ = ['../tsvit/tsvit_pastis24-24x24.py']
+_base_ = ['../tsvit/tsvit_1xb48-100e_pastis24-24x24.py']
 pseudo_label_dir = 'work_dirs/exact_tsvit_pastis/pseudo_labels'
 train_dataloader = dict(dataset=dict(pseudo_label_dir=pseudo_label_dir))

@@ -1,9 +1,9 @@
 # Exact, stage 1 on MTLCC / Germany: the classification network trained from
 # image-level labels (17 crop classes, > 1 % of the window) on train_fold0;
 # CAMs over background + 17 crops. Same recipe as PASTIS otherwise
-# (exact_tsvit_pastis.py).
-#   python tools/train.py configs/exact/exact_tsvit_germany.py
-#   python tools/test.py  configs/exact/exact_tsvit_germany.py CKPT
+# (exact_tsvit_1xb48-20e_pastis24-24x24.py).
+#   python tools/train.py configs/exact/exact_tsvit_1xb48-20e_germany-24x24.py
+#   python tools/test.py  configs/exact/exact_tsvit_1xb48-20e_germany-24x24.py CKPT
 # `tools/test.py` measures CB-CAM mIoU on the *training* tiles (the WSSS
 # protocol); `tools/generate_pseudo_labels.py` writes the stage-2 labels.
 _base_ = [
@@ -28,8 +28,5 @@ val_evaluator = [
                                                     'f1-score')),
 ]
 test_evaluator = dict(type='SITSIoUMetric', iou_metrics=['mIoU'])
-# prototypes are unused before the warm-up iteration ('grad' mode)
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=True)
 # stage-2 config used by tools/run_exact_pipeline.py (relative to this file)
-stage2_config = 'exact-stage2_tsvit_germany-24x24.py'
+stage2_config = 'exact-stage2_tsvit_1xb48-100e_germany-24x24.py'

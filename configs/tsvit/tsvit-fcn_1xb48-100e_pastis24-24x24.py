@@ -1,7 +1,7 @@
 # TSViT as a generic backbone under a stock mmseg decode head: the backbone
 # returns ordinary (B, K*d, 12, 12) feature maps and mmseg's FCNHead
 # upsamples its logits to 24 x 24.
-_base_ = ['./tsvit_pastis24-24x24.py']
+_base_ = ['./tsvit_1xb48-100e_pastis24-24x24.py']
 model = dict(
     backbone=dict(out_type='featmap'),
     decode_head=dict(

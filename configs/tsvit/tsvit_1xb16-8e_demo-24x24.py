@@ -24,7 +24,11 @@ param_scheduler = [
         convert_to_iter_based=True)
 ]
 train_cfg = dict(
-    type='IterBasedEpochTrainLoop', max_epochs=max_epochs, val_interval=50)
+    type='IterBasedEpochTrainLoop',
+    max_epochs=max_epochs,
+    val_interval=50,
+    base_batch_size=16)  # the demo's global batch: 1 process x 16
+auto_scale_lr = dict(base_batch_size=16)
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=50, max_keep_ckpts=1, save_best='mIoU'))

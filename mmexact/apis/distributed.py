@@ -1,14 +1,18 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 """Distributed runs on CPU-only machines (gloo) with MMEngine's launcher."""
+import atexit
 import logging
 import os
 import sys
+from typing import Tuple
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
-__all__ = ['prepare_cpu_distributed', 'cleanup_distributed']
+__all__ = [
+    'prepare_cpu_distributed', 'init_distributed', 'cleanup_distributed'
+]
 
 
 def prepare_cpu_distributed(cfg: Config) -> bool:
@@ -46,6 +50,35 @@ def prepare_cpu_distributed(cfg: Config) -> bool:
     return True
 
 
+def init_distributed(launcher: str = 'none') -> Tuple[int, int]:
+    """Initialise the process group of a non-Runner tool.
+
+    ``'pytorch'`` reads the ``torchrun`` environment; with GPUs it uses
+    NCCL and one device per local rank (MMEngine's ``init_dist``), without
+    them gloo on CPU. ``'none'`` does nothing.
+
+    Args:
+        launcher (str): ``'none'`` or ``'pytorch'``.
+
+    Returns:
+        tuple[int, int]: (rank, world size).
+    """
+    if launcher == 'none':
+        return 0, 1
+    if launcher != 'pytorch':
+        raise ValueError(f'launcher must be none or pytorch, got {launcher!r}')
+    if not dist.is_initialized():
+        if torch.cuda.is_available():
+            from mmengine.dist import init_dist
+            init_dist('pytorch', backend='nccl')
+        else:
+            dist.init_process_group(
+                backend='gloo',
+                rank=int(os.environ['RANK']),
+                world_size=int(os.environ['WORLD_SIZE']))
+    return dist.get_rank(), dist.get_world_size()
+
+
 def cleanup_distributed(exit_process: bool = False) -> bool:
     """Synchronise and tear down the process group at the end of a run.
 
@@ -53,21 +86,27 @@ def cleanup_distributed(exit_process: bool = False) -> bool:
     interpreter exit ("terminate called without an active exception"),
     failing an otherwise finished job. Even after the teardown, about one
     CPU run in ten still aborted that way while the interpreter destroyed
-    C++ statics (torch 2.13, gloo); with ``exit_process`` a finished
-    distributed process therefore flushes its logs and output and leaves
+    C++ statics (torch 2.13, gloo). With ``exit_process`` a finished
+    **gloo** process therefore runs the ``atexit`` handlers (experiment
+    loggers and the like) itself, flushes its logs and output and leaves
     with ``os._exit(0)``, skipping those destructors (the tools do this).
+    Other backends (NCCL) return normally and the interpreter exits as
+    usual.
 
     Args:
-        exit_process (bool): After a teardown, end the process (status 0).
+        exit_process (bool): After a gloo teardown, end the process
+            (status 0).
 
     Returns:
         bool: Whether a process group was torn down.
     """
     if not (dist.is_available() and dist.is_initialized()):
         return False
+    gloo = dist.get_backend() == 'gloo'
     dist.barrier()
     dist.destroy_process_group()
-    if exit_process:
+    if exit_process and gloo:
+        atexit._run_exitfuncs()
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()

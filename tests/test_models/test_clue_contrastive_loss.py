@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmexact.models import ClueContrastiveLoss
+from mmexact.models import CBCAMHead, ClueContrastiveLoss
 
 # K = 2 classes, N_p = 2 prototypes per class and polarity, d = 3, one
 # image of N = 3 pixels. Prototypes are deliberately not unit-norm.
@@ -57,6 +57,32 @@ def _inputs(requires_grad=False):
     return feats, torch.tensor(CAM), torch.tensor(LABELS), fg, bg
 
 
+def _head(loss=None, **protos):
+    """A CBCAMHead for K = 2, N_p = 2, d = 3 holding FG / BG.
+
+    ``momentum=1`` by default: the momentum-updated foreground prototypes
+    that the background pass sees are then FG normalised, which has the
+    same cosines as FG, so the hand values below hold for both passes.
+    """
+    protos.setdefault('momentum', 1.)
+    head = CBCAMHead(
+        in_channels=3,
+        num_classes=3,
+        prototypes=dict(type='ExactClassPrototypes', **protos),
+        loss_cbl=dict(type='ClueContrastiveLoss', **(loss or {})))
+    with torch.no_grad():
+        head.prototypes.fg.copy_(torch.tensor(FG))
+        head.prototypes.bg.copy_(torch.tensor(BG))
+    return head
+
+
+def _step(head, feats=None, cam=None, labels=None):
+    f, c, lab, _, _ = _inputs()
+    return head.prototype_step(f if feats is None else feats,
+                               c if cam is None else cam,
+                               lab if labels is None else labels)
+
+
 def _expected_parts(fg_in_bg_pass=FG):
     ce_fg = [_ce(F0[i], _bank(), t) for i, t in FG_TARGETS]
     ce_bg = [_ce(F1[i], _bank(fg_in_bg_pass), t) for i, t in BG_TARGETS]
@@ -68,8 +94,10 @@ def test_loss_name_and_options():
     assert ClueContrastiveLoss(loss_name='loss_x').loss_name == 'loss_x'
     with pytest.raises(ValueError):
         ClueContrastiveLoss(class_average='none')
-    with pytest.raises(ValueError):
-        ClueContrastiveLoss(ema_assignment='random')
+    with pytest.raises(ValueError, match='polarity'):
+        ClueContrastiveLoss()(torch.ones(1, 3), torch.zeros(1).long(),
+                              torch.zeros(1).long(), torch.ones(2, 2, 3),
+                              torch.ones(2, 2, 3), 'both')
 
 
 def test_targets_are_unambiguous():
@@ -84,79 +112,115 @@ def test_targets_are_unambiguous():
     assert _ce(F0[0], _bank(), 0) == pytest.approx(0.208, abs=1e-3)
 
 
+def test_pure_loss_hand_computed():
+    """The loss alone: given samples, targets and prototypes."""
+    fg, bg = torch.tensor(FG), torch.tensor(BG)
+    x = torch.tensor([F0[0], F0[1], F1[2]])
+    classes = torch.tensor([0, 0, 1])
+    targets = torch.tensor([0, 1, 1])
+    ce = [_ce(F0[0], _bank(), 0), _ce(F0[1], _bank(), 1),
+          _ce(F1[2], _bank(), 3)]
+    loss = ClueContrastiveLoss()(x, classes, targets, fg, bg, 'fg')
+    # per-class means (2 samples of class 0, 1 of class 1), summed, / K
+    want = 0.01 * ((ce[0] + ce[1]) / 2 + ce[2]) / 2
+    assert loss.item() == pytest.approx(want, rel=1e-5)
+    loss = ClueContrastiveLoss()(x, classes, targets, fg, bg, 'bg',
+                                 avg_factor=4)
+    ce_bg = [_ce(F0[0], _bank(), 4), _ce(F0[1], _bank(), 5),
+             _ce(F1[2], _bank(), 7)]
+    want = 0.01 * ((ce_bg[0] + ce_bg[1]) / 2 + ce_bg[2]) / 2 / 4
+    assert loss.item() == pytest.approx(want, rel=1e-5)
+    # the inputs are only read
+    assert torch.equal(fg, torch.tensor(FG))
+    # no samples: 0, still connected to the features
+    empty = torch.zeros(0, 3, requires_grad=True)
+    none = ClueContrastiveLoss()(empty, classes[:0], targets[:0], fg, bg,
+                                 'fg')
+    assert none.item() == 0 and none.requires_grad
+
+
 def test_hand_computed_loss():
     loss_fg, loss_bg = _expected_parts()
-    feats, cam, labels, fg, bg = _inputs()
-    loss = ClueContrastiveLoss()(feats, cam, labels, fg, bg)
     # 'all': each pass divides by K = 2 (one class contributed to each)
     expected = 0.01 * (loss_fg / 2 + loss_bg / 2)
-    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    assert _step(_head()).item() == pytest.approx(expected, rel=1e-5)
     # 'present': divided by the number of contributing classes (1 each)
-    loss = ClueContrastiveLoss(class_average='present')(feats, cam, labels,
-                                                        fg, bg)
+    loss = _step(_head(loss=dict(class_average='present')))
     assert loss.item() == pytest.approx(0.01 * (loss_fg + loss_bg),
                                         rel=1e-5)
     # loss_weight scales linearly
-    loss = ClueContrastiveLoss(loss_weight=0.5)(feats, cam, labels, fg, bg)
+    loss = _step(_head(loss=dict(loss_weight=0.5)))
     assert loss.item() == pytest.approx(0.5 * (loss_fg + loss_bg) / 2,
                                         rel=1e-5)
-    # prototypes are not modified without an update_fn
-    assert torch.equal(fg, torch.tensor(FG))
-    assert torch.equal(bg, torch.tensor(BG))
+    # 'grad' prototypes are not modified by the step
+    head = _head()
+    _step(head)
+    assert torch.equal(head.prototypes.fg.detach(), torch.tensor(FG))
+    assert torch.equal(head.prototypes.bg.detach(), torch.tensor(BG))
 
 
 def test_unlabelled_images_give_no_foreground():
     feats, cam, labels, fg, bg = _inputs()
-    single = ClueContrastiveLoss()(feats, cam, labels, fg, bg)
+    single = _step(_head())
     # a second image without class 0 but with a high class-0 CAM, and no
     # class-1 pixel below 0.2: it adds no sample to either pass
     feats2 = torch.cat([feats, torch.randn(1, 2, 3, 3)])
     cam2 = torch.cat([cam, torch.tensor([[[1., 1., .3], [.3, .3, .3]]])])
     labels2 = torch.cat([labels, torch.tensor([[0., 0.]])])
-    double = ClueContrastiveLoss()(feats2, cam2, labels2, fg, bg)
+    double = _step(_head(), feats2, cam2, labels2)
     assert double.item() == pytest.approx(single.item(), rel=1e-6)
+
+
+def _spy_update(head, record, replacement=None):
+    """Record the statistics given to the prototypes' update."""
+    update = head.prototypes.update
+
+    def spy(polarity, stats):
+        record.append((polarity, [(n.clone(), c.clone()) for n, c in stats]))
+        out = update(polarity, stats)
+        if polarity == 'fg' and replacement is not None:
+            return [replacement] * len(stats)
+        return out
+
+    head.prototypes.update = spy
 
 
 def test_empty_passes_give_zero():
     feats, cam, labels, fg, bg = _inputs()
-    loss_fn = ClueContrastiveLoss()
-    # no positive label and every CAM value in [0.2, 0.4): nothing at all
+    head = _head()
     calls = []
-
-    def update_fn(polarity, nums, counts):
-        calls.append((polarity, nums.clone(), counts.clone()))
-        return fg * 0 + 1
-
+    _spy_update(head, calls)
+    # no positive label and every CAM value in [0.2, 0.4): nothing at all,
+    # but the update still runs once per polarity (with zero statistics),
+    # so every DDP rank makes the same collective calls
     mid = torch.full_like(cam, 0.3)
-    loss = loss_fn(feats, mid, torch.zeros(1, 2), fg, bg, update_fn)
+    loss = _step(head, cam=mid, labels=torch.zeros(1, 2))
     assert loss.item() == 0 and torch.isfinite(loss)
     assert [c[0] for c in calls] == ['fg', 'bg']
-    assert all(c[1].abs().sum() == 0 and c[2].abs().sum() == 0
-               for c in calls)
+    assert all(n.abs().sum() == 0 and c.abs().sum() == 0
+               for _, stats in calls for n, c in stats)
     # labels present but every CAM below the foreground threshold and
     # above the background one
-    loss = loss_fn(feats, mid, torch.ones(1, 2), fg, bg)
+    loss = _step(_head(), cam=mid, labels=torch.ones(1, 2))
     assert loss.item() == 0 and torch.isfinite(loss)
     # no positive label: only the background pass contributes
-    loss = loss_fn(feats, cam, torch.zeros(1, 2), fg, bg)
+    loss = _step(_head(), labels=torch.zeros(1, 2))
     _, loss_bg = _expected_parts()
     assert torch.isfinite(loss)
     assert loss.item() == pytest.approx(0.01 * loss_bg / 2, rel=1e-5)
 
 
-def test_update_fn_order_and_detached_fg_in_background_pass():
-    # a replacement for the foreground prototypes returned by update_fn
+def test_update_order_and_detached_fg_in_background_pass():
+    # a replacement for the foreground prototypes returned by the update
     fg_new = [[(0., 1., 0.), (1., 0., 1.)], [(0., -1., 1.), (1., 1., 1.)]]
     replacement = torch.tensor(fg_new, requires_grad=True)
+    head = _head()
     calls = []
-
-    def update_fn(polarity, nums, counts):
-        calls.append(polarity)
-        return replacement if polarity == 'fg' else None
-
-    feats, cam, labels, fg, bg = _inputs(requires_grad=True)
-    loss = ClueContrastiveLoss()(feats, cam, labels, fg, bg, update_fn)
-    assert calls == ['fg', 'bg']
+    _spy_update(head, calls, replacement)
+    feats, cam, labels, _, _ = _inputs(requires_grad=True)
+    fg, bg = head.prototypes.fg, head.prototypes.bg
+    loss = head.prototype_step(feats, cam, labels)
+    assert [c[0] for c in calls] == ['fg', 'bg']
     loss_fg, loss_bg = _expected_parts(fg_in_bg_pass=fg_new)
     assert loss.item() == pytest.approx(0.01 * (loss_fg + loss_bg) / 2,
                                         rel=1e-5)
@@ -183,21 +247,17 @@ def test_update_fn_order_and_detached_fg_in_background_pass():
     assert fg.grad[1].abs().sum() > 0 and bg.grad[0].abs().sum() > 0
 
 
-def _record(calls):
-
-    def update_fn(polarity, nums, counts):
-        calls[polarity] = (nums.clone(), counts.clone())
-        return torch.tensor(FG)
-
-    return update_fn
+def _stats(head, feats=None):
+    calls = []
+    _spy_update(head, calls)
+    _step(head, feats)
+    return {polarity: stats[0] for polarity, stats in calls}
 
 
-def test_ema_statistics_argmax():
+def test_momentum_statistics_argmax():
     feats, cam, labels, fg, bg = _inputs()
     x = F.normalize(feats[0], dim=-1)  # (K, N, d)
-    calls = {}
-    ClueContrastiveLoss(ema_assignment='argmax')(feats, cam, labels, fg, bg,
-                                                 _record(calls))
+    calls = _stats(_head(assignment='argmax'))
     nums, counts = calls['fg']
     # fg, class 0: pixel 0 (m = 1.0) -> j 0, pixel 1 (m = 0.6) -> j 1
     assert torch.allclose(counts, torch.tensor([[1., .6], [0., 0.]]))
@@ -213,21 +273,16 @@ def test_ema_statistics_argmax():
     expected[1, 1] = 0.05**2 * x[1, 1]
     assert torch.allclose(nums, expected, atol=1e-7)
     # linear weighting switch
-    calls = {}
-    ClueContrastiveLoss(
-        ema_assignment='argmax', ema_weight_power=1.)(feats, cam, labels, fg,
-                                                      bg, _record(calls))
-    nums, _ = calls['fg']
+    nums, _ = _stats(_head(assignment='argmax', weight_power=1.))['fg']
     assert torch.allclose(nums[0, 1], 0.6 * x[0, 1], atol=1e-6)
 
 
-def test_ema_statistics_gumbel_are_one_hot():
+def test_momentum_statistics_gumbel_are_one_hot():
     feats, cam, labels, fg, bg = _inputs()
     x = F.normalize(feats[0], dim=-1)
     for seed in range(5):
         torch.manual_seed(seed)
-        calls = {}
-        ClueContrastiveLoss()(feats, cam, labels, fg, bg, _record(calls))
+        calls = _stats(_head())
         # whatever the random sample, each pixel goes to one prototype
         nums, counts = calls['fg']
         assert counts.sum(dim=1).tolist() == pytest.approx([1.6, 0.])
@@ -244,7 +299,7 @@ def test_ema_statistics_gumbel_are_one_hot():
 def test_sinkhorn_scores_use_raw_prototypes(monkeypatch):
     # exact-method.md §4.3 / §10 #7: R = X (P^polarity[k])^T with unit
     # features but the prototypes as stored (not normalised)
-    import mmexact.models.losses.clue_contrastive_loss as module
+    import mmexact.models.prototypes.exact_class_prototypes as module
     seen = []
     original = module.sinkhorn_knopp_grouped
 
@@ -254,8 +309,7 @@ def test_sinkhorn_scores_use_raw_prototypes(monkeypatch):
 
     monkeypatch.setattr(module, 'sinkhorn_knopp_grouped', spy)
     feats, cam, labels, fg, bg = _inputs()
-    ClueContrastiveLoss(sinkhorn_eps=0.07, sinkhorn_iters=4)(feats, cam,
-                                                             labels, fg, bg)
+    _step(_head(sinkhorn_eps=0.07, sinkhorn_iters=4))
     assert len(seen) == 2  # one grouped call per pass
     # fg pass: only class 0 has samples; bg pass: only class 1
     assert seen[0][1].tolist() == [0, 0] and seen[1][1].tolist() == [1, 1]

@@ -3,13 +3,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmexact.models import ClassPrototypes
+from mmexact.models import ExactClassPrototypes
 from mmseg.registry import MODELS
 
 
 def _protos(mode, seed=0, **kwargs):
     torch.manual_seed(seed)
-    return ClassPrototypes(num_classes=3, num_prototypes=2, embed_dims=4,
+    return ExactClassPrototypes(num_classes=3, num_prototypes=2, embed_dims=4,
                            mode=mode, **kwargs)
 
 
@@ -24,10 +24,12 @@ def test_modes_parameters_and_buffers():
     assert set(dict(ema.named_buffers())) == {'fg', 'bg'}
     assert not ema.fg.requires_grad
     with pytest.raises(ValueError, match='mode'):
-        ClassPrototypes(mode='sgd')
+        ExactClassPrototypes(mode='sgd')
+    with pytest.raises(ValueError, match='assignment'):
+        ExactClassPrototypes(assignment='random')
     # registry defaults: K = 18, N_p = 2, d = 128, 'grad'
     torch.manual_seed(0)
-    default = MODELS.build(dict(type='ClassPrototypes'))
+    default = MODELS.build(dict(type='ExactClassPrototypes'))
     assert default.mode == 'grad' and default.fg.shape == (18, 2, 128)
     # truncated normal, std 0.02 (a 4608-sample estimate; the truncation
     # bounds of torch / timm are absolute (+-2), i.e. inactive here)
@@ -69,7 +71,7 @@ def test_ema_momentum_update_rule():
     counts = torch.tensor([[1.5, 0.], [0., 0.], [0., 2.]])
     nums[0, 1] = 0  # zero count rows may still carry (ignored) numbers
     nums[1, 0] = 5.
-    out = protos.momentum_update('fg', nums, counts)
+    out, = protos.update('fg', [(nums, counts)])
     assert torch.equal(out, protos.fg)  # updated in place and returned
     assert not out.requires_grad
     changed = counts != 0
@@ -91,7 +93,7 @@ def test_ema_momentum_update_rule():
     # the size of the numerator does not matter, only its direction
     again = _protos('ema')
     _unit_rows(again.fg)
-    again.momentum_update('fg', nums * 1000, counts * 7)
+    again.update('fg', [(nums * 1000, counts * 7)])
     assert torch.allclose(again.fg, protos.fg, atol=1e-7)
 
 
@@ -105,7 +107,7 @@ def test_ema_first_update_normalises_every_row():
     nums[2, 0, 1] = 3.
     counts = torch.zeros(3, 2)
     counts[2, 0] = 1.
-    protos.momentum_update('bg', nums, counts)
+    protos.update('bg', [(nums, counts)])
     assert torch.allclose(protos.bg.norm(dim=-1), torch.ones(3, 2),
                           atol=1e-6)
     assert torch.allclose(protos.bg[0], F.normalize(before[0], dim=-1),
@@ -113,7 +115,9 @@ def test_ema_first_update_normalises_every_row():
     raw = 0.9 * before[2, 0] + 0.1 * torch.tensor([0., 1., 0., 0.])
     assert torch.allclose(protos.bg[2, 0], raw / raw.norm(), atol=1e-6)
     with pytest.raises(ValueError, match='polarity'):
-        protos.momentum_update('both', nums, counts)
+        protos.update('both', [(nums, counts)])
+    with pytest.raises(ValueError, match='at least'):
+        protos.update('fg', [])
 
 
 def test_grad_mode_returns_copy_without_modifying():
@@ -121,12 +125,15 @@ def test_grad_mode_returns_copy_without_modifying():
     before = protos.fg.detach().clone()
     nums = torch.ones(3, 2, 4)
     counts = torch.ones(3, 2)
-    out = protos.momentum_update('fg', nums, counts)
+    out, other = protos.update('fg', [(nums, counts), (nums, counts * 0)])
     assert torch.equal(protos.fg.detach(), before)
     assert isinstance(protos.fg, torch.nn.Parameter)
     assert not out.requires_grad
     raw = 0.999 * before + 0.001 * F.normalize(nums, dim=-1)
     assert torch.allclose(out, F.normalize(raw, dim=-1), atol=1e-6)
+    # grad mode: every chunk gets the update of its own statistics (the
+    # reference's replicas); a chunk without samples only normalises
+    assert torch.allclose(other, F.normalize(before, dim=-1), atol=1e-6)
 
 
 def test_normalized_does_not_mutate():
@@ -139,3 +146,55 @@ def test_normalized_does_not_mutate():
         assert torch.allclose(fg.norm(dim=-1), torch.ones(3, 2), atol=1e-6)
         assert torch.allclose(bg, bg0 / bg0.norm(dim=-1, keepdim=True),
                               atol=1e-6)
+
+
+def test_ema_update_sums_the_chunks():
+    """ema: one update from the summed statistics of all chunks."""
+    g = torch.Generator().manual_seed(5)
+    stats = [(torch.randn(3, 2, 4, generator=g),
+              torch.rand(3, 2, generator=g)) for _ in range(3)]
+    stats[1][1][0] = 0  # a chunk without samples of class 0
+    protos = _protos('ema', seed=1)
+    outs = protos.update('fg', stats)
+    ref = _protos('ema', seed=1)
+    ref.update('fg', [(sum(n for n, _ in stats), sum(c for _, c in stats))])
+    assert len(outs) == 3 and all(o is outs[0] for o in outs)
+    assert torch.allclose(protos.fg, ref.fg, atol=1e-7)
+
+
+def test_assign_and_statistics_by_hand():
+    """Sinkhorn on raw scores per class; statistics of one chunk."""
+    protos = _protos('grad', assignment='argmax', weight_power=2.)
+    with torch.no_grad():
+        protos.fg.zero_()
+        protos.fg[0, 0, 0] = 2.  # class 0: prototype 0 along e0 (norm 2)
+        protos.fg[0, 1, 1] = 1.  # class 0: prototype 1 along e1
+        protos.fg[2, 0, 2] = 1.  # class 2: prototypes along e2 / e3
+        protos.fg[2, 1, 3] = 1.
+    eye = torch.eye(4)
+    x = torch.stack([eye[0], eye[1], eye[3], eye[2]])
+    classes = torch.tensor([0, 0, 2, 2])
+    soft, hard = protos.assign('fg', x, classes)
+    assert hard.tolist() == [0, 1, 1, 0]
+    assert torch.allclose(soft.sum(dim=1), torch.ones(4), atol=1e-6)
+    # with two samples on two prototypes, balancing keeps each on its own
+    assert (soft[[0, 1, 2, 3], hard] > 0.99).all()
+    m = torch.tensor([1., .5, .2, 1.])
+    nums, counts = protos.statistics(x, classes, m, soft, hard)
+    assert torch.allclose(counts, torch.tensor([[1., .5], [0., 0.],
+                                                [1., .2]]))
+    assert torch.allclose(nums[0, 0], eye[0]) and torch.allclose(
+        nums[0, 1], 0.25 * eye[1])
+    assert torch.allclose(nums[2, 1], 0.04 * eye[3])
+    assert torch.allclose(nums[2, 0], eye[2]) and nums[1].abs().sum() == 0
+
+
+def test_zero_touch():
+    grad = _protos('grad')
+    touch = grad.zero_touch()
+    assert touch.item() == 0 and touch.requires_grad
+    touch.backward()
+    assert torch.equal(grad.fg.grad, torch.zeros_like(grad.fg))
+    ema = _protos('ema')
+    assert ema.zero_touch().item() == 0
+    assert not ema.zero_touch().requires_grad

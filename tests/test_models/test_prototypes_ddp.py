@@ -1,197 +1,181 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""Prototypes under 2-process CPU DDP (gloo).
+"""Exact's stage-1 model under 2-process CPU DDP (gloo).
 
 The workers run in a subprocess (this file executed as a script, which
-spawns two ranks); they save what they saw and the tests compare it with a
-single-process computation.
+spawns two ranks); they save what they saw and the tests compare it with
+one process holding the whole batch. The model is a small TSViT + CBCAMHead
+built from the shipped base config, wrapped in DDP with
+``find_unused_parameters=False`` (the prototypes take part with weight 0
+before the warm-up).
+
+The momentum statistics use ``assignment='argmax'`` here: the reference's
+Gumbel sample is random and two layouts cannot draw the same noise.
 """
+import copy
 import os
 import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import torch
-from torch import nn
 
-K, NP, D, N, B = 3, 2, 4, 6, 2
-STEPS = 3
-
-
-def _data(rank, step):
-    """Different features, CAMs and labels per rank and step."""
-    g = torch.Generator().manual_seed(100 * rank + step)
-    x = torch.randn(B, K, N, 5, generator=g)
-    cam = torch.rand(B, K, N, generator=g)
-    cam = cam / cam.max(dim=-1, keepdim=True)[0]
-    labels = (torch.rand(B, K, generator=g) > 0.4).float()
-    labels[0, 0] = 1  # at least one foreground class
-    return x, cam, labels
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CFG = osp.join(REPO, 'configs', '_base_', 'models', 'exact_tsvit.py')
+STEPS = (1, 2, 3)  # training steps; prototypes start at step 2
+LOSSES = ('decode.loss_cls', 'decode.loss_aux', 'decode.loss_tap',
+          'decode.loss_cbl')
 
 
-class _Tiny(nn.Module):
-    """A feature layer, prototypes and L_cbl.
+def build_model(mode: str, chunk_size: int = 6):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
 
-    In 'grad' mode the background pass sees the (detached) momentum-updated
-    foreground prototypes, computed from the Gumbel statistics; the argmax
-    assignment keeps that deterministic for the single-process reference.
-    """
-
-    def __init__(self, mode):
-        super().__init__()
-        from mmexact.models import ClassPrototypes, ClueContrastiveLoss
-        torch.manual_seed(0)
-        self.embed = nn.Linear(5, D)
-        self.protos = ClassPrototypes(num_classes=K, num_prototypes=NP,
-                                      embed_dims=D, mode=mode)
-        self.cbl = ClueContrastiveLoss(
-            loss_weight=1.0,
-            ema_assignment='gumbel' if mode == 'ema' else 'argmax')
-
-    def forward(self, x, cam, labels, with_protos=True, update_fn=None):
-        feats = self.embed(x)
-        loss = 0.1 * feats.pow(2).mean()
-        if with_protos:
-            loss = loss + self.cbl(feats, cam, labels, self.protos.fg,
-                                   self.protos.bg, update_fn
-                                   or self.protos.momentum_update)
-        return loss
+    import mmexact  # noqa: F401
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    cfg = copy.deepcopy(Config.fromfile(CFG).model)
+    cfg.backbone.update(embed_dims=16, temporal_depth=1, spatial_depth=1,
+                        num_heads=2, head_dims=8, ffn_dims=32)
+    cfg.decode_head.update(in_channels=16, proto_start_iter=2,
+                           chunk_size=chunk_size)
+    cfg.decode_head.prototypes.update(mode=mode, assignment='argmax')
+    torch.manual_seed(0)
+    return MODELS.build(cfg)
 
 
-def _init(rank, init_file):
+def make_batch(num: int, step: int, offset: int = 0) -> dict:
+    """Samples ``offset .. offset + num - 1`` of a step's global batch."""
+    from mmengine.structures import PixelData
+
+    from mmseg.structures import SegDataSample
+    inputs, samples = [], []
+    for i in range(offset, offset + num):
+        g = torch.Generator().manual_seed(1000 * step + i)
+        x = torch.randn(4, 11, 24, 24, generator=g)
+        x[:, -1] = torch.tensor([30., 90., 150., 210.])[:, None, None]
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(data=torch.zeros(1, 24, 24).long())
+        cls = (torch.rand(18, generator=g) > 0.7).float()
+        cls[i % 18] = 1
+        s.set_field(cls, 'gt_cls_label')
+        s.set_metainfo(dict(ori_shape=(24, 24), img_shape=(24, 24)))
+        inputs.append(x)
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def train_steps(model, batches, optim, ddp=None):
+    """Run the steps; record losses (averaged over ranks) and state."""
     import torch.distributed as dist
+    head = model.decode_head
+    record = []
+    for step, batch in zip(STEPS, batches):
+        head.set_train_step(step)
+        net = ddp or model
+        data = model.data_preprocessor(batch, True)
+        losses = net(**data, mode='loss')
+        total = sum(losses.values())
+        optim.zero_grad()
+        total.backward()
+        for p in head.inactive_parameters():  # as SITSTrainStepHook does
+            p.grad = None
+        optim.step()
+        values = torch.stack([losses[k].detach() for k in LOSSES])
+        if ddp is not None:
+            dist.all_reduce(values)
+            values /= dist.get_world_size()
+        record.append(
+            dict(
+                losses=values,
+                fg=head.prototypes.fg.detach().clone(),
+                bg=head.prototypes.bg.detach().clone(),
+                fc=head.cls_fc.weight.detach().clone(),
+                embed=model.backbone.state_dict()[
+                    'patch_embed.weight'].clone()))
+    return record
+
+
+def _worker(rank, init_file, out_dir, mode, sizes, chunk_size):
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
     torch.set_num_threads(1)
     dist.init_process_group('gloo', init_method=f'file://{init_file}',
                             rank=rank, world_size=2)
-
-
-def _ema_worker(rank, init_file, out_dir):
-    import torch.distributed as dist
-    _init(rank, init_file)
-    model = _Tiny('ema')
-    protos = model.protos
-    record = dict(init=(protos.fg.clone(), protos.bg.clone()), steps=[])
-    torch.manual_seed(rank)  # different Gumbel draws per rank
-    for step in range(STEPS):
-        stats = {}
-
-        def update_fn(polarity, nums, counts):
-            # the update all-reduces nums / counts in place: copy first
-            stats[polarity] = (nums.clone(), counts.clone())
-            return protos.momentum_update(polarity, nums, counts)
-
-        loss = model(*_data(rank, step), update_fn=update_fn)
-        loss.backward()
-        record['steps'].append(
-            dict(stats=stats, fg=protos.fg.clone(), bg=protos.bg.clone()))
-    torch.save(record, osp.join(out_dir, f'ema_rank{rank}.pth'))
-    dist.barrier()  # both ranks done before the gloo teardown
+    model = build_model(mode, chunk_size)
+    ddp = DistributedDataParallel(model, find_unused_parameters=False)
+    optim = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    offset = sum(sizes[:rank])
+    batches = [make_batch(sizes[rank], s, offset) for s in STEPS]
+    record = train_steps(model, batches, optim, ddp)
+    torch.save(record, osp.join(out_dir, f'rank{rank}.pth'))
+    dist.barrier()
     dist.destroy_process_group()
 
 
-def _grad_worker(rank, init_file, out_dir):
-    import torch.distributed as dist
-    from torch.nn.parallel import DistributedDataParallel
-    _init(rank, init_file)
-    model = _Tiny('grad')
-    ddp = DistributedDataParallel(model, find_unused_parameters=True)
-    optim = torch.optim.SGD(ddp.parameters(), lr=0.02)
-    record = dict(steps=[])
-    for step in range(STEPS):
-        optim.zero_grad()
-        # step 0 is "before the warm-up": the prototypes are unused
-        loss = ddp(*_data(rank, step), with_protos=step > 0)
-        loss.backward()
-        optim.step()
-        record['steps'].append(
-            dict(fg=model.protos.fg.detach().clone(),
-                 bg=model.protos.bg.detach().clone(),
-                 embed=model.embed.weight.detach().clone()))
-    torch.save(record, osp.join(out_dir, f'grad_rank{rank}.pth'))
-    dist.barrier()  # both ranks done before the gloo teardown
-    dist.destroy_process_group()
-
-
-def _run_ddp(mode, tmp_path):
+def run_two_ranks(tmp_path, mode, sizes, chunk_size=6, timeout=240):
     out_dir = str(tmp_path)
     env = dict(os.environ, OMP_NUM_THREADS='1')
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     env['PYTHONPATH'] = os.pathsep.join(
-        p for p in (root, env.get('PYTHONPATH')) if p)
+        p for p in (REPO, env.get('PYTHONPATH')) if p)
     proc = subprocess.run(
-        [sys.executable, osp.abspath(__file__), mode, out_dir],
-        cwd=root, env=env, capture_output=True, text=True, timeout=60)
+        [sys.executable, osp.abspath(__file__), mode, out_dir,
+         ','.join(map(str, sizes)), str(chunk_size)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return [
-        torch.load(osp.join(out_dir, f'{mode}_rank{r}.pth'))
-        for r in range(2)
-    ]
+    return [torch.load(osp.join(out_dir, f'rank{r}.pth')) for r in range(2)]
 
 
-def test_ema_prototypes_identical_across_ranks(tmp_path):
-    from mmexact.models import ClassPrototypes
-    ranks = _run_ddp('ema', tmp_path)
-    assert torch.equal(ranks[0]['init'][0], ranks[1]['init'][0])
-    ref = ClassPrototypes(num_classes=K, num_prototypes=NP, embed_dims=D,
-                          mode='ema')
-    ref.fg.copy_(ranks[0]['init'][0])
-    ref.bg.copy_(ranks[0]['init'][1])
-    for step in range(STEPS):
-        s0, s1 = ranks[0]['steps'][step], ranks[1]['steps'][step]
-        # identical on both ranks, bitwise
-        assert torch.equal(s0['fg'], s1['fg'])
-        assert torch.equal(s0['bg'], s1['bg'])
-        for name in ('fg', 'bg'):
-            nums0, counts0 = s0['stats'][name]
-            nums1, counts1 = s1['stats'][name]
-            assert not torch.allclose(counts0, counts1)  # different data
-            # a rank-local update would differ from the shared one
-            local = ClassPrototypes(num_classes=K, num_prototypes=NP,
-                                    embed_dims=D, mode='ema')
-            local.load_state_dict(ref.state_dict())
-            local.momentum_update(name, nums0, counts0)
-            # single process from the summed statistics
-            ref.momentum_update(name, nums0 + nums1, counts0 + counts1)
-            assert torch.allclose(s0[name], getattr(ref, name), atol=1e-7)
-            assert not torch.allclose(s0[name], getattr(local, name),
-                                      atol=1e-7)
-            assert torch.allclose(s0[name].norm(dim=-1), torch.ones(K, NP),
-                                  atol=1e-6)
+def single_process(mode, total, chunk_size=6):
+    model = build_model(mode, chunk_size)
+    optim = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    batches = [make_batch(total, s) for s in STEPS]
+    return train_steps(model, batches, optim)
 
 
-def test_grad_prototypes_identical_across_ranks(tmp_path):
-    ranks = _run_ddp('grad', tmp_path)
-    ref = _Tiny('grad')
-    fg0 = ref.protos.fg.detach().clone()
-    optim = torch.optim.SGD(ref.parameters(), lr=0.02)
-    for step in range(STEPS):
-        s0, s1 = ranks[0]['steps'][step], ranks[1]['steps'][step]
-        for key in ('fg', 'bg', 'embed'):
-            assert torch.equal(s0[key], s1[key]), (step, key)
-        # single process: average of the two ranks' gradients
-        grads = []
-        for rank in range(2):
-            ref.zero_grad()
-            ref(*_data(rank, step), with_protos=step > 0).backward()
-            grads.append([
-                None if p.grad is None else p.grad.clone()
-                for p in ref.parameters()
-            ])
-        for p, g0, g1 in zip(ref.parameters(), *grads):
-            p.grad = None if g0 is None else (g0 + g1) / 2
-        optim.step()
-        assert torch.allclose(s0['fg'], ref.protos.fg, atol=1e-6)
-        assert torch.allclose(s0['bg'], ref.protos.bg, atol=1e-6)
-        assert torch.allclose(s0['embed'], ref.embed.weight, atol=1e-6)
-        if step == 0:  # unused before the warm-up: unchanged
-            assert torch.equal(s0['fg'], fg0)
-    assert not torch.allclose(ranks[0]['steps'][-1]['fg'], fg0, atol=1e-4)
+@pytest.mark.parametrize('mode', ['ema', 'grad'])
+def test_two_processes_of_six_equal_one_of_twelve(tmp_path, mode):
+    """Losses and prototypes depend on the chunks, not on the processes."""
+    ranks = run_two_ranks(tmp_path, mode, (6, 6))
+    ref = single_process(mode, 12)
+    for i, step in enumerate(STEPS):
+        r0, r1 = ranks[0][i], ranks[1][i]
+        for key in ('fg', 'bg', 'fc', 'embed'):
+            assert torch.equal(r0[key], r1[key]), (step, key)
+        torch.testing.assert_close(r0['losses'], ref[i]['losses'],
+                                   atol=2e-6, rtol=2e-5)
+        for key in ('fg', 'bg', 'fc', 'embed'):
+            torch.testing.assert_close(r0[key], ref[i][key], atol=2e-5,
+                                       rtol=1e-4)
+        cbl = float(ref[i]['losses'][3])
+        assert (cbl > 0) == (step >= 2), (step, cbl)
+    # the prototypes did learn after the warm-up, and not before (in
+    # 'grad' mode AdamW, weight decay 0.01, skipped them: their zero
+    # gradient was dropped)
+    start = build_model(mode).decode_head.prototypes
+    assert torch.equal(ranks[0][0]['fg'], start.fg.detach())
+    assert not torch.allclose(ranks[0][-1]['fg'], ranks[0][0]['fg'],
+                              atol=1e-6)
 
 
-def _main(mode, out_dir):
+def test_uneven_batches_do_not_deadlock(tmp_path):
+    """ema mode, ranks with 3 and 2 samples (2 and 1 chunks of 2): the same
+    collectives on both ranks, identical prototypes."""
+    ranks = run_two_ranks(tmp_path, 'ema', (3, 2), chunk_size=2,
+                          timeout=120)
+    for r0, r1 in zip(*ranks):
+        assert torch.equal(r0['fg'], r1['fg'])
+        assert torch.equal(r0['bg'], r1['bg'])
+        assert torch.isfinite(r0['losses']).all()
+    assert float(ranks[0][-1]['losses'][3]) > 0
+
+
+def _main(mode, out_dir, sizes, chunk_size):
     import torch.multiprocessing as mp
-    worker = dict(ema=_ema_worker, grad=_grad_worker)[mode]
-    init_file = osp.join(out_dir, f'{mode}_init')
-    mp.spawn(worker, args=(init_file, out_dir), nprocs=2, join=True)
+    init_file = osp.join(out_dir, 'init')
+    sizes = tuple(int(s) for s in sizes.split(','))
+    mp.spawn(_worker, args=(init_file, out_dir, mode, sizes,
+                            int(chunk_size)), nprocs=2, join=True)
 
 
 if __name__ == '__main__':

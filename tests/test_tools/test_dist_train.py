@@ -39,7 +39,7 @@ def _free_port() -> int:
 def test_two_process_cpu_training(tmp_path, fake_pastis24, stage, mode):
     def write(name, batch, start):
         base = ('exact/exact_tsvit_pastis.py' if stage == 'stage1' else
-                'tsvit/tsvit_pastis24-24x24.py')
+                'tsvit/tsvit_1xb48-100e_pastis24-24x24.py')
         head = STAGE1_HEAD.format(start=start, mode=mode) \
             if stage == 'stage1' else 'decode_head=dict(in_channels=16)'
         text = tiny_run_config(

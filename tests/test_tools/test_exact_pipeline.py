@@ -26,7 +26,7 @@ def test_pipeline_end_to_end_and_resumable(tmp_path, fake_pastis24):
     (tmp_path / 'stage2.py').write_text(
         tiny_run_config(
             osp.join(configs, 'exact',
-                     'exact-stage2_tsvit_pastis24-24x24.py'),
+                     'exact-stage2_tsvit_1xb48-100e_pastis24-24x24.py'),
             fake_pastis24, 4, val_interval=2))
     work = tmp_path / 'work'
     cmd = [sys.executable, osp.join(REPO, 'tools', 'run_exact_pipeline.py'),

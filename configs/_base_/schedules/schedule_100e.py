@@ -2,8 +2,10 @@
 # §8.2): AdamW 1e-3, wd 0, 100 epochs, linear warm-up over 10 epochs from
 # 1e-8, cosine to 5e-6 (phase from epoch 0), LR constant within an epoch;
 # evaluation and checkpoint every 2000 iterations. If you change max_epochs
-# in a derived config, also set param_scheduler[0].end.
+# in a derived config, also set param_scheduler[0].end. Iteration counts
+# refer to a global batch of `base_batch_size` (see schedule_exact_20e.py).
 max_epochs = 100
+base_batch_size = 48
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(
@@ -22,7 +24,11 @@ param_scheduler = [
         convert_to_iter_based=True)
 ]
 train_cfg = dict(
-    type='IterBasedEpochTrainLoop', max_epochs=max_epochs, val_interval=2000)
+    type='IterBasedEpochTrainLoop',
+    max_epochs=max_epochs,
+    val_interval=2000,
+    base_batch_size=base_batch_size)
+auto_scale_lr = dict(enable=False, base_batch_size=base_batch_size)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(

@@ -4,7 +4,12 @@
 # checkpoint every 1000 iterations, all checkpoints kept (the CAM sweep
 # evaluates several). If you change max_epochs, also set
 # param_scheduler[0].end.
+# Iteration counts (here and the head's proto_start_iter) are iterations
+# of a global batch of `base_batch_size` samples (the reference: 48 = 8 GPUs
+# x 6); IterBasedEpochTrainLoop converts them when world size x batch
+# differs, so they mean the same number of samples on any number of GPUs.
 max_epochs = 20
+base_batch_size = 48
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(
@@ -23,7 +28,13 @@ param_scheduler = [
         convert_to_iter_based=True)
 ]
 train_cfg = dict(
-    type='IterBasedEpochTrainLoop', max_epochs=max_epochs, val_interval=1000)
+    type='IterBasedEpochTrainLoop',
+    max_epochs=max_epochs,
+    val_interval=1000,
+    base_batch_size=base_batch_size)
+# the learning rate is that of the reference's 48-sample batch; set
+# enable=True to scale it linearly with another global batch
+auto_scale_lr = dict(enable=False, base_batch_size=base_batch_size)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(

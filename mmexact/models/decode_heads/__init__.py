@@ -1,6 +1,6 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-from .cam_head import CAMHead
 from .cb_cam_head import CBCAMHead
+from .sits_cam_head import SITSCAMHead
 from .tsvit_head import TSViTHead
 
-__all__ = ['TSViTHead', 'CAMHead', 'CBCAMHead']
+__all__ = ['TSViTHead', 'SITSCAMHead', 'CBCAMHead']

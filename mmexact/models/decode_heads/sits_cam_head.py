@@ -1,22 +1,27 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
-from mmengine.logging import MessageHub
+from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from ..utils import cams_to_seg_scores, minmax_normalize_cams
 
-__all__ = ['CAMHead']
+__all__ = ['SITSCAMHead']
+
+LossCfg = Union[ConfigType, Sequence[ConfigType]]
+
+
+def _build_losses(cfg: LossCfg) -> nn.ModuleList:
+    cfgs = [cfg] if isinstance(cfg, dict) else list(cfg)
+    return nn.ModuleList([MODELS.build(c) for c in cfgs])
 
 
 @MODELS.register_module()
-class CAMHead(BaseDecodeHead):
+class SITSCAMHead(BaseModule):
     """Multi-label classification head with class activation maps.
 
     Trained from image-level labels only (the data field ``gt_cls_label``
@@ -31,8 +36,12 @@ class CAMHead(BaseDecodeHead):
       (``patch_head``) applied to the spatial and to the temporal class
       features; their spatial means are the auxiliary logits.
 
-    Loss: ``MLSM(cls) * cls_weight + aux_weight * (MLSM(spatial) +
-    MLSM(temporal))``, MLSM = multi-label soft margin (1 and 0.5 in Exact).
+    Losses are registered loss modules, as mmseg's ``loss_decode``:
+    ``loss_cls`` on the global logits and ``loss_aux`` on each of the two
+    patch logits (summed). The defaults, mmseg's ``CrossEntropyLoss`` with
+    ``use_sigmoid=True`` (binary cross-entropy averaged over images and
+    classes, i.e. the multi-label soft margin loss of the reference) with
+    weights 1 and 0.5, reproduce Exact.
 
     In ``predict`` this vanilla head uses the patch-head CAM
     ``(ReLU(A_S) + ReLU(A_T)) / 2``; :class:`CBCAMHead` replaces it by the
@@ -42,13 +51,16 @@ class CAMHead(BaseDecodeHead):
     per-pixel scores (B, K + 1, H, W) whose argmax is the pseudo label — so
     mmseg's ``IoUMetric`` measures CAM quality unchanged.
 
+    It is a decode head for mmseg's ``EncoderDecoder`` (``loss``,
+    ``predict``, ``num_classes``, ``out_channels``, ``align_corners``)
+    without a per-pixel classifier.
+
     Args:
         in_channels (int): Token width d.
         num_classes (int): Output classes incl. background (K + 1).
             Defaults to 19.
-        cls_weight (float): Weight of the global MLSM loss. Defaults to 1.
-        aux_weight (float): Weight of each patch-logit MLSM loss.
-            Defaults to 0.5.
+        loss_cls (dict | list[dict]): Loss(es) of the global logits.
+        loss_aux (dict | list[dict]): Loss(es) of each patch logit.
         bg_threshold (float): theta of the background channel in
             ``predict``. Defaults to 0.35 (the reference picks theta per run
             by a sweep, see ``tools/generate_pseudo_labels.py``).
@@ -59,7 +71,9 @@ class CAMHead(BaseDecodeHead):
         pred_threshold (float): Probability above which a class counts as
             predicted with ``cam_gating='pred'``. Defaults to 0.5.
         norm_cfg (dict): Norm of the global classifier.
-        **kwargs: Passed to :class:`BaseDecodeHead`.
+        align_corners (bool): Kept for ``EncoderDecoder``; CAMs are always
+            upsampled with ``align_corners=True``. Defaults to False.
+        init_cfg (dict, optional): Initialisation config.
     """
 
     GATINGS = ('gt', 'pred')
@@ -67,34 +81,40 @@ class CAMHead(BaseDecodeHead):
     def __init__(self,
                  in_channels: int,
                  num_classes: int = 19,
-                 cls_weight: float = 1.0,
-                 aux_weight: float = 0.5,
+                 loss_cls: LossCfg = dict(
+                     type='CrossEntropyLoss',
+                     use_sigmoid=True,
+                     avg_non_ignore=True,
+                     loss_weight=1.0,
+                     loss_name='loss_cls'),
+                 loss_aux: LossCfg = dict(
+                     type='CrossEntropyLoss',
+                     use_sigmoid=True,
+                     avg_non_ignore=True,
+                     loss_weight=0.5,
+                     loss_name='loss_aux'),
                  bg_threshold: float = 0.35,
                  cam_gating: str = 'gt',
                  pred_threshold: float = 0.5,
                  norm_cfg: dict = dict(type='LN'),
-                 init_cfg: Optional[dict] = None,
-                 **kwargs) -> None:
-        kwargs.setdefault('channels', in_channels)
-        kwargs.setdefault('dropout_ratio', 0.)
-        # unused (losses are computed from image labels), set to silence
-        # BaseDecodeHead's default-CE warning
-        kwargs.setdefault('loss_decode',
-                          dict(type='CrossEntropyLoss', avg_non_ignore=True))
-        super().__init__(
-            in_channels=in_channels,
-            num_classes=num_classes,
-            init_cfg=init_cfg,
-            **kwargs)
+                 align_corners: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
         if cam_gating not in self.GATINGS:
             raise ValueError(f'cam_gating must be one of {self.GATINGS}')
-        self.conv_seg = None
+        if num_classes < 2:
+            raise ValueError('num_classes counts the background: >= 2')
+        self.in_channels = in_channels
+        self.num_classes = num_classes
+        self.out_channels = num_classes
         self.num_fg = num_classes - 1
-        self.cls_weight = cls_weight
-        self.aux_weight = aux_weight
+        self.align_corners = align_corners
+        self.threshold = None  # mmseg reads it only for out_channels == 1
         self.bg_threshold = bg_threshold
         self.cam_gating = cam_gating
         self.pred_threshold = pred_threshold
+        self.loss_cls = _build_losses(loss_cls)
+        self.loss_aux = _build_losses(loss_aux)
         self.cls_norm = build_norm_layer(norm_cfg, in_channels)[1]
         self.cls_fc = nn.Linear(in_channels, 1)
         self.patch_head = nn.Conv2d(in_channels, 1, 3, padding=1)
@@ -148,6 +168,13 @@ class CAMHead(BaseDecodeHead):
             cam_spatial=a_s,
             cam_temporal=a_t)
 
+    @staticmethod
+    def fusion_cam(outputs: Dict[str, Tensor]) -> Tensor:
+        """``M = (ReLU(A_S) + ReLU(A_T)) / 2`` (B, K, h, w) in float32,
+        with gradient (the patch-head CAM, exact-method.md §4.2)."""
+        return (outputs['cam_spatial'].float().relu() +
+                outputs['cam_temporal'].float().relu()) / 2
+
     # ------------------------------------------------------------------
     @staticmethod
     def image_labels(batch_data_samples: SampleList) -> Tensor:
@@ -160,33 +187,33 @@ class CAMHead(BaseDecodeHead):
                            'LoadSITSSample and pack with PackSITSInputs'
                            ) from exc
 
-    @staticmethod
-    def current_step() -> int:
-        """1-based training iteration, read from the Runner's MessageHub."""
-        it = MessageHub.get_current_instance().get_info('iter')
-        return 1 if it is None else int(it) + 1
-
     def loss_by_feat(self, outputs: Dict[str, Tensor],
                      batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """Classification losses from the logits of :meth:`forward`."""
         labels = self.image_labels(batch_data_samples).to(
-            outputs['cls_logits'])
-        mlsm = F.multilabel_soft_margin_loss
-        return dict(
-            loss_cls=self.cls_weight * mlsm(outputs['cls_logits'], labels),
-            loss_aux=self.aux_weight *
-            (mlsm(outputs['spatial_logits'], labels) +
-             mlsm(outputs['temporal_logits'], labels)))
+            outputs['cls_logits'].device)
+        losses = {}
+
+        def add(name: str, value: Tensor) -> None:
+            losses[name] = losses[name] + value if name in losses else value
+
+        for loss in self.loss_cls:
+            add(loss.loss_name, loss(outputs['cls_logits'].float(), labels))
+        for loss in self.loss_aux:
+            for key in ('spatial_logits', 'temporal_logits'):
+                add(loss.loss_name, loss(outputs[key].float(), labels))
+        return losses
 
     def loss(self, inputs: Dict[str, Tensor], batch_data_samples: SampleList,
-             train_cfg: ConfigType) -> Dict[str, Tensor]:
+             train_cfg: Optional[ConfigType] = None) -> Dict[str, Tensor]:
+        """Losses of a training batch (image-level labels only)."""
         return self.loss_by_feat(self.forward(inputs), batch_data_samples)
 
     # ------------------------------------------------------------------
     def raw_cams(self, inputs: Dict[str, Tensor],
                  outputs: Dict[str, Tensor], labels: Tensor) -> Tensor:
         """Un-normalised CAMs (B, K, h, w) used for prediction."""
-        return (outputs['cam_spatial'].relu() +
-                outputs['cam_temporal'].relu()) / 2
+        return self.fusion_cam(outputs)
 
     def gate_labels(self, outputs: Dict[str, Tensor],
                     batch_data_samples: Optional[SampleList]) -> Tensor:
@@ -194,8 +221,8 @@ class CAMHead(BaseDecodeHead):
         if self.cam_gating == 'gt' and batch_data_samples is not None and \
                 all('gt_cls_label' in s for s in batch_data_samples):
             return self.image_labels(batch_data_samples).to(
-                outputs['cls_logits'])
-        return (outputs['cls_logits'].sigmoid() >
+                outputs['cls_logits'].device)
+        return (outputs['cls_logits'].float().sigmoid() >
                 self.pred_threshold).float()
 
     def predict_cams(self, inputs: Dict[str, Tensor],
@@ -203,13 +230,15 @@ class CAMHead(BaseDecodeHead):
                      ) -> Tuple[Tensor, Tensor]:
         """Normalised CAMs (B, K, h, w) in [0, 1] and class probabilities.
 
-        Absent (gated-out) classes are all-zero.
+        Absent (gated-out) classes are all-zero. Computed in float32 (also
+        under autocast).
         """
         outputs = self.forward(inputs)
         labels = self.gate_labels(outputs, batch_data_samples)
-        cams = self.raw_cams(inputs, outputs, labels).float()
-        return minmax_normalize_cams(cams, labels), \
-            outputs['cls_logits'].sigmoid()
+        with torch.autocast(labels.device.type, enabled=False):
+            cams = self.raw_cams(inputs, outputs, labels).float()
+            cams = minmax_normalize_cams(cams, labels)
+        return cams, outputs['cls_logits'].float().sigmoid()
 
     def predict_with_scores(self, inputs: Dict[str, Tensor],
                             batch_img_metas: List[dict],
@@ -222,6 +251,6 @@ class CAMHead(BaseDecodeHead):
         return cams_to_seg_scores(cams, self.bg_threshold, size), probs
 
     def predict(self, inputs: Dict[str, Tensor], batch_img_metas: List[dict],
-                test_cfg: ConfigType) -> Tensor:
+                test_cfg: Optional[ConfigType] = None) -> Tensor:
         """Seg scores from the predicted classes (no data samples here)."""
         return self.predict_with_scores(inputs, batch_img_metas)[0]

@@ -12,6 +12,14 @@ Per temporal layer of Exact's reference configuration (attention width 2d,
 FFN width 4d) a training step then stores 10 token widths d — x, h, and q,
 k, v and the attention output at 2d each — instead of 16: the two LayerNorm
 outputs and the FFN hidden activation are no longer kept.
+
+Under autocast (fp16 / bf16, CPU or GPU) the functions follow autocast's
+rules by hand: the LayerNorm runs in float32 on the float32 residual
+stream, the products run in the autocast dtype (weights cast to it) and
+return it, and weight gradients are accumulated in float32. They keep
+their memory savings (the stored input stays the float32 ``x``; the
+low-precision copies of the normalised input and of the hidden activation
+are recomputed in backward).
 """
 from contextlib import contextmanager
 from typing import Iterator, List, Optional, Tuple
@@ -22,8 +30,8 @@ from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
 __all__ = [
-    'CHUNK_ROWS', 'chunk_rows', 'can_fuse', 'norm_linears', 'norm_gelu_ffn',
-    'plain_autograd'
+    'CHUNK_ROWS', 'chunk_rows', 'can_fuse', 'autocast_dtype', 'norm_linears',
+    'norm_gelu_ffn', 'plain_autograd'
 ]
 
 #: tokens per chunk of the feed-forward blocks (hidden activations of a
@@ -55,14 +63,21 @@ def can_fuse(x: Tensor, norm: Optional[nn.Module]) -> bool:
     """Whether the fused (recomputing) path applies.
 
     Only while gradients are recorded (otherwise nothing is stored and the
-    plain path is as lean), outside autocast (which would change the
-    dtypes the kernels see), for non-empty inputs and for ``nn.LayerNorm``
-    (or no norm). The backward passes are once-differentiable (no
-    double backward).
+    plain path is as lean), for non-empty inputs and for ``nn.LayerNorm``
+    (or no norm); also under autocast (see :func:`autocast_dtype`). The
+    backward passes are once-differentiable (no double backward).
     """
     return (_fusion_enabled and x.numel() > 0 and torch.is_grad_enabled()
-            and not torch.is_autocast_enabled(x.device.type)
             and (norm is None or type(norm) is nn.LayerNorm))
+
+
+def autocast_dtype(x: Tensor) -> Optional[torch.dtype]:
+    """The dtype autocast gives matrix products on x's device, or None
+    outside autocast (products then run in x's dtype)."""
+    device = x.device.type
+    if torch.is_autocast_enabled(device):
+        return torch.get_autocast_dtype(device)
+    return None
 
 
 def chunk_rows(x: Tensor) -> int:
@@ -106,33 +121,49 @@ def _accumulate(sums: List[Optional[Tensor]], parts: List[Tensor]) -> None:
             acc += part
 
 
+def _low(t: Optional[Tensor], dtype: Optional[torch.dtype]) -> Tensor:
+    """t in the product dtype (unchanged outside autocast)."""
+    return t if dtype is None or t is None else t.to(dtype)
+
+
 class _NormLinears(torch.autograd.Function):
     """``u = LN(x)`` and bias-free ``u @ W_i^T`` for the row blocks W_i,
-    computed (and differentiated) :func:`chunk_rows` tokens at a time."""
+    computed (and differentiated) :func:`chunk_rows` tokens at a time.
+
+    ``dtype`` (autocast's, or None): the products run in it on copies of u
+    and W and return it; u stays in x's dtype.
+    """
 
     @staticmethod
     def forward(ctx, x: Tensor, ln_w: Optional[Tensor],
                 ln_b: Optional[Tensor], eps: Optional[float], weight: Tensor,
-                chunks: int) -> Tuple[Tensor, ...]:
-        x2 = x.reshape(-1, x.shape[-1])
-        ws = weight.chunk(chunks)
-        # outputs are allocated in their final shape (not returned as views,
-        # so callers may modify them in place) and filled through 2-D views
-        u = x.new_empty(x.shape)
-        outs = [x.new_empty(*x.shape[:-1], w.shape[0]) for w in ws]
-        u2 = u.view(x2.shape)
-        outs2 = [o.view(x2.shape[0], w.shape[0]) for o, w in zip(outs, ws)]
-        stats, step = [], chunk_rows(x2)
-        for i in range(0, x2.shape[0], step):
-            sl = slice(i, i + step)
-            u_c, mean, rstd = _layer_norm(x2[sl], ln_w, ln_b, eps)
-            stats.append((mean, rstd))
-            u2[sl] = u_c
-            for w, out in zip(ws, outs2):
-                torch.mm(u_c, w.t(), out=out[sl])
+                chunks: int, dtype: Optional[torch.dtype]
+                ) -> Tuple[Tensor, ...]:
+        with torch.autocast(x.device.type, enabled=False):
+            x2 = x.reshape(-1, x.shape[-1])
+            ws = _low(weight, dtype).chunk(chunks)
+            # outputs are allocated in their final shape (not returned as
+            # views, so callers may modify them in place) and filled
+            # through 2-D views
+            u = x.new_empty(x.shape)
+            outs = [x.new_empty(*x.shape[:-1], w.shape[0], dtype=w.dtype)
+                    for w in ws]
+            u2 = u.view(x2.shape)
+            outs2 = [o.view(x2.shape[0], w.shape[0])
+                     for o, w in zip(outs, ws)]
+            stats, step = [], chunk_rows(x2)
+            for i in range(0, x2.shape[0], step):
+                sl = slice(i, i + step)
+                u_c, mean, rstd = _layer_norm(x2[sl], ln_w, ln_b, eps)
+                stats.append((mean, rstd))
+                u2[sl] = u_c
+                u_c = _low(u_c, dtype)
+                for w, out in zip(ws, outs2):
+                    torch.mm(u_c, w.t(), out=out[sl])
         ctx.save_for_backward(x2, *_cat_stats(stats, eps), ln_w, ln_b,
                               weight)
         ctx.eps, ctx.chunks, ctx.shape = eps, chunks, x.shape
+        ctx.dtype = dtype
         ctx.set_materialize_grads(False)
         return (u, *outs)
 
@@ -140,32 +171,42 @@ class _NormLinears(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad_u: Optional[Tensor], *grad_outs: Optional[Tensor]):
         x2, mean, rstd, ln_w, ln_b, weight = ctx.saved_tensors
-        eps = ctx.eps
+        eps, dtype = ctx.eps, ctx.dtype
         if grad_u is None and all(g is None for g in grad_outs):
-            return (None, ) * 6
-        grad_u = None if grad_u is None else grad_u.reshape(x2.shape)
-        grad_outs = [None if g is None else g.reshape(-1, g.shape[-1])
-                     for g in grad_outs]
-        ws, grad_w = weight.chunk(ctx.chunks), torch.zeros_like(weight)
-        grad_x = torch.empty_like(x2)
-        grad_ln = [None if t is None else torch.zeros_like(t)
-                   for t in (ln_w, ln_b)]
-        step = chunk_rows(x2)
-        for i in range(0, x2.shape[0], step):
-            sl = slice(i, i + step)
-            u = _layer_norm(x2[sl], ln_w, ln_b, eps)[0]
-            acc = torch.zeros_like(u) if grad_u is None else \
-                grad_u[sl].clone()
-            for g, w, gw in zip(grad_outs, ws, grad_w.chunk(ctx.chunks)):
-                if g is not None:
-                    gw.addmm_(g[sl].t(), u)
-                    acc.addmm_(g[sl], w)
-            stat = (None, None) if eps is None else (mean[sl], rstd[sl])
-            gx, *g_ln = _layer_norm_backward(acc, x2[sl], *stat, ln_w, ln_b,
-                                             eps)
-            grad_x[sl] = gx
-            _accumulate(grad_ln, g_ln)
-        return grad_x.view(ctx.shape), *grad_ln, None, grad_w, None
+            return (None, ) * 7
+        with torch.autocast(x2.device.type, enabled=False):
+            grad_u = None if grad_u is None else \
+                grad_u.reshape(x2.shape).to(x2.dtype)
+            grad_outs = [None if g is None else g.reshape(-1, g.shape[-1])
+                         for g in grad_outs]
+            ws = _low(weight, dtype).chunk(ctx.chunks)
+            grad_w = torch.zeros_like(weight)
+            grad_x = torch.empty_like(x2)
+            grad_ln = [None if t is None else torch.zeros_like(t)
+                       for t in (ln_w, ln_b)]
+            step = chunk_rows(x2)
+            for i in range(0, x2.shape[0], step):
+                sl = slice(i, i + step)
+                u = _layer_norm(x2[sl], ln_w, ln_b, eps)[0]
+                u_low = _low(u, dtype)
+                acc = torch.zeros_like(u) if grad_u is None else \
+                    grad_u[sl].clone()
+                for g, w, gw in zip(grad_outs, ws,
+                                    grad_w.chunk(ctx.chunks)):
+                    if g is None:
+                        continue
+                    if dtype is None:
+                        gw.addmm_(g[sl].t(), u)
+                        acc.addmm_(g[sl], w)
+                    else:
+                        gw += torch.mm(g[sl].t(), u_low)
+                        acc += torch.mm(g[sl], w)
+                stat = (None, None) if eps is None else (mean[sl], rstd[sl])
+                gx, *g_ln = _layer_norm_backward(acc, x2[sl], *stat, ln_w,
+                                                 ln_b, eps)
+                grad_x[sl] = gx
+                _accumulate(grad_ln, g_ln)
+        return grad_x.view(ctx.shape), *grad_ln, None, grad_w, None, None
 
 
 class _NormGeluFFN(torch.autograd.Function):
@@ -173,57 +214,73 @@ class _NormGeluFFN(torch.autograd.Function):
 
     Forward and backward run over :func:`chunk_rows` tokens at a time: the
     hidden activations of a chunk stay in cache, and the weight gradients
-    are accumulated chunk by chunk.
+    are accumulated chunk by chunk. With ``dtype`` (autocast's) the
+    products, the activation and the output are in that dtype.
     """
 
     @staticmethod
     def forward(ctx, x: Tensor, ln_w: Optional[Tensor],
                 ln_b: Optional[Tensor], eps: Optional[float], w1: Tensor,
-                b1: Tensor, w2: Tensor, b2: Tensor) -> Tensor:
-        x2 = x.reshape(-1, x.shape[-1])
-        y = x.new_empty(*x.shape[:-1], w2.shape[0])
-        stats, step = [], chunk_rows(x2)
-        for rows, out in zip(
-                x2.split(step),
-                y.view(x2.shape[0], w2.shape[0]).split(step)):
-            u, mean, rstd = _layer_norm(rows, ln_w, ln_b, eps)
-            stats.append((mean, rstd))
-            torch.addmm(
-                b2, F.gelu(torch.addmm(b1, u, w1.t())), w2.t(), out=out)
+                b1: Tensor, w2: Tensor, b2: Tensor,
+                dtype: Optional[torch.dtype]) -> Tensor:
+        with torch.autocast(x.device.type, enabled=False):
+            x2 = x.reshape(-1, x.shape[-1])
+            lw1, lb1, lw2, lb2 = (_low(t, dtype) for t in (w1, b1, w2, b2))
+            y = x.new_empty(*x.shape[:-1], w2.shape[0], dtype=lw2.dtype)
+            stats, step = [], chunk_rows(x2)
+            for rows, out in zip(
+                    x2.split(step),
+                    y.view(x2.shape[0], w2.shape[0]).split(step)):
+                u, mean, rstd = _layer_norm(rows, ln_w, ln_b, eps)
+                stats.append((mean, rstd))
+                torch.addmm(
+                    lb2, F.gelu(torch.addmm(lb1, _low(u, dtype), lw1.t())),
+                    lw2.t(), out=out)
         ctx.save_for_backward(x2, *_cat_stats(stats, eps), ln_w, ln_b, w1, b1,
                               w2)
-        ctx.eps, ctx.shape = eps, x.shape
+        ctx.eps, ctx.shape, ctx.dtype = eps, x.shape, dtype
         return y
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_y: Tensor):
         x2, mean, rstd, ln_w, ln_b, w1, b1, w2 = ctx.saved_tensors
-        eps = ctx.eps
-        grad_y = grad_y.reshape(-1, grad_y.shape[-1])
-        grad_x = torch.empty_like(x2)
-        grads = [torch.zeros_like(t) for t in (w1, b1, w2)]
-        grad_w1, grad_b1, grad_w2 = grads
-        grad_b2 = grad_y.sum(0)
-        grad_ln = [None if t is None else torch.zeros_like(t)
-                   for t in (ln_w, ln_b)]
-        step = chunk_rows(x2)
-        for i in range(0, x2.shape[0], step):
-            sl = slice(i, i + step)
-            stat = (None, None) if eps is None else (mean[sl], rstd[sl])
-            u = _layer_norm(x2[sl], ln_w, ln_b, eps)[0]
-            h = torch.addmm(b1, u, w1.t())
-            gy = grad_y[sl]
-            grad_w2.addmm_(gy.t(), F.gelu(h))
-            grad_h = torch.ops.aten.gelu_backward(gy @ w2, h)
-            grad_w1.addmm_(grad_h.t(), u)
-            grad_b1 += grad_h.sum(0)
-            gx, *g_ln = _layer_norm_backward(grad_h @ w1, x2[sl], *stat,
-                                             ln_w, ln_b, eps)
-            grad_x[sl] = gx
-            _accumulate(grad_ln, g_ln)
+        eps, dtype = ctx.eps, ctx.dtype
+        with torch.autocast(x2.device.type, enabled=False):
+            grad_y = grad_y.reshape(-1, grad_y.shape[-1])
+            grad_x = torch.empty_like(x2)
+            grads = [torch.zeros_like(t) for t in (w1, b1, w2)]
+            grad_w1, grad_b1, grad_w2 = grads
+            grad_b2 = (grad_y if dtype is None else grad_y.float()).sum(0).to(
+                w2.dtype)
+            grad_ln = [None if t is None else torch.zeros_like(t)
+                       for t in (ln_w, ln_b)]
+            lw1, lb1, lw2 = (_low(t, dtype) for t in (w1, b1, w2))
+            step = chunk_rows(x2)
+            for i in range(0, x2.shape[0], step):
+                sl = slice(i, i + step)
+                stat = (None, None) if eps is None else (mean[sl], rstd[sl])
+                u = _layer_norm(x2[sl], ln_w, ln_b, eps)[0]
+                u_low = _low(u, dtype)
+                h = torch.addmm(lb1, u_low, lw1.t())
+                gy = grad_y[sl]
+                grad_h = torch.ops.aten.gelu_backward(gy @ lw2, h)
+                if dtype is None:
+                    grad_w2.addmm_(gy.t(), F.gelu(h))
+                    grad_w1.addmm_(grad_h.t(), u)
+                    grad_b1 += grad_h.sum(0)
+                    grad_u = grad_h @ w1
+                else:
+                    grad_w2 += torch.mm(gy.t(), F.gelu(h))
+                    grad_w1 += torch.mm(grad_h.t(), u_low)
+                    grad_b1 += grad_h.sum(0, dtype=torch.float32)
+                    grad_u = (grad_h @ lw1).to(x2.dtype)
+                gx, *g_ln = _layer_norm_backward(grad_u, x2[sl], *stat,
+                                                 ln_w, ln_b, eps)
+                grad_x[sl] = gx
+                _accumulate(grad_ln, g_ln)
         return (grad_x.view(ctx.shape), *grad_ln, None, grad_w1, grad_b1,
-                grad_w2, grad_b2)
+                grad_w2, grad_b2, None)
 
 
 def norm_linears(x: Tensor, norm: Optional[nn.LayerNorm], weight: Tensor,
@@ -240,12 +297,14 @@ def norm_linears(x: Tensor, norm: Optional[nn.LayerNorm], weight: Tensor,
     Returns:
         list[Tensor]: LN(x) (..., d) and ``chunks`` tensors (..., m).
     """
-    return list(_NormLinears.apply(x, *_norm_args(norm), weight, chunks))
+    return list(
+        _NormLinears.apply(x, *_norm_args(norm), weight, chunks,
+                           autocast_dtype(x)))
 
 
 def norm_gelu_ffn(x: Tensor, norm: Optional[nn.LayerNorm], fc1: nn.Linear,
                   fc2: nn.Linear) -> Tensor:
     """``fc2(GELU(fc1(LN(x))))`` (..., d) keeping only x for backward."""
     return _NormGeluFFN.apply(x, *_norm_args(norm), fc1.weight, fc1.bias,
-                              fc2.weight, fc2.bias)
+                              fc2.weight, fc2.bias, autocast_dtype(x))
 

@@ -14,8 +14,8 @@ __all__ = ['GeluFFN']
 class GeluFFN(BaseModule):
     """Feed-forward block ``Linear(d, h) -> GELU(erf) -> Linear(h, d)``.
 
-    Without dropout, outside autocast and while gradients are recorded it
-    runs through a fused autograd function that stores only its input and
+    Without dropout and while gradients are recorded (also under autocast)
+    it runs through a fused autograd function that stores only its input and
     recomputes the (optional) pre-norm and the hidden pre-activation in
     backward (:func:`norm_gelu_ffn`): one extra ``fc1`` product per step for
     5 fewer stored activations of width d. Without gradients it runs over

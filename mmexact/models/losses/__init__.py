@@ -1,4 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 from .clue_contrastive_loss import ClueContrastiveLoss
+from .refinement_consistency_loss import RefinementConsistencyLoss
 
-__all__ = ['ClueContrastiveLoss']
+__all__ = ['ClueContrastiveLoss', 'RefinementConsistencyLoss']

@@ -1,4 +1,4 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-from .class_prototypes import ClassPrototypes
+from .exact_class_prototypes import ExactClassPrototypes
 
-__all__ = ['ClassPrototypes']
+__all__ = ['ExactClassPrototypes']

@@ -19,7 +19,7 @@ class SITSCAMSegmentor(SITSEncoderDecoder):
     mIoU), and each sample also gets ``pred_score`` (class probabilities)
     and ``gt_score`` (its image labels) for mmpretrain's multi-label
     metrics. The head must implement ``predict_with_scores`` (see
-    :class:`CAMHead`); CAMs are gated by the samples' image labels when the
+    :class:`SITSCAMHead`); CAMs are gated by the samples' image labels when the
     head's ``cam_gating='gt'``.
     """
 
