@@ -86,6 +86,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--no-cache', action='store_true', help='do not cache the CAMs')
     parser.add_argument(
+        '--amp',
+        choices=['bf16', 'fp16'],
+        help='run the network under autocast (the clue maths and CAMs stay '
+        'float32); bf16 on CPUs with AVX-512 BF16 / AMX and recent GPUs')
+    parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch'],
         default='none',
@@ -155,12 +160,16 @@ def main(argv=None):
     cache_dirs = None
     if not args.no_cache:
         root = args.cache_dir or osp.join(args.out_dir, 'cam_cache')
+        # the key covers the weights, the model config (and autocast), the
+        # split and its windows
+        key_cfg = dict(cfg.model.to_dict(), amp=args.amp)
         cache_dirs = [
-            checkpoint_cache_dir(cfg.model.to_dict(), c, loader, args.split,
-                                 root) for c in args.checkpoints
+            checkpoint_cache_dir(key_cfg, c, loader, args.split, root)
+            for c in args.checkpoints
         ]
+    amp_dtype = dict(bf16=torch.bfloat16, fp16=torch.float16).get(args.amp)
     results = sweep_checkpoints(model, args.checkpoints, loader, thresholds,
-                                cache_dirs=cache_dirs)
+                                cache_dirs=cache_dirs, amp_dtype=amp_dtype)
     if any(r['cached'] for r in results):
         say('CAMs read from the cache for: ' + ', '.join(
             osp.basename(r['checkpoint']) for r in results if r['cached']))
@@ -194,7 +203,8 @@ def main(argv=None):
     if chosen is None:
         load_cam_checkpoint(model, selection['checkpoint'])
     num = write_pseudo_labels(model, loader, selection['threshold'],
-                              args.out_dir, cache_dir=chosen)
+                              args.out_dir, cache_dir=chosen,
+                              amp_dtype=amp_dtype)
     if world > 1:
         counts = torch.tensor([num])
         torch.distributed.all_reduce(counts)

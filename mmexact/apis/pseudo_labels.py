@@ -178,7 +178,8 @@ def sample_name(sample, index: int) -> str:
 
 def iter_cams(model: nn.Module,
               dataloader: DataLoader,
-              progress: bool = True) -> Iterator[dict]:
+              progress: bool = True,
+              amp_dtype: Optional[torch.dtype] = None) -> Iterator[dict]:
     """Compute the CAMs of every batch (inference only, in order).
 
     Args:
@@ -186,6 +187,9 @@ def iter_cams(model: nn.Module,
         dataloader (DataLoader): From :func:`build_cam_dataloader`.
         progress (bool): Show a progress bar (with ETA) over the windows of
             all ranks, on rank 0.
+        amp_dtype (torch.dtype, optional): Run the network under autocast
+            with this dtype (``torch.bfloat16`` / ``torch.float16``); the
+            clue maths and the CAMs stay float32.
 
     Yields:
         dict: ``cams`` (B, K, h, w) in [0, 1] (absent classes 0),
@@ -201,8 +205,10 @@ def iter_cams(model: nn.Module,
     total = len(dataloader.dataset)
     bar = ProgressBar(total) if progress and rank == 0 else None
     done = 0
+    device = next(model.parameters()).device
     for indices, batch in zip(sampler, dataloader):
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast(
+                device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             data = model.data_preprocessor(batch, False)
             feats = model.extract_feat(data['inputs'])
             cams, probs = model.decode_head.predict_cams(
@@ -242,7 +248,8 @@ def sweep_cams(model: nn.Module,
                dataloader: DataLoader,
                thresholds: Optional[Sequence[float]] = None,
                progress: bool = True,
-               cache: Optional['CAMCacheWriter'] = None) -> dict:
+               cache: Optional['CAMCacheWriter'] = None,
+               amp_dtype: Optional[torch.dtype] = None) -> dict:
     """One pass over the data: metrics of every threshold.
 
     Under a process group each rank sweeps its windows and the histograms
@@ -258,7 +265,7 @@ def sweep_cams(model: nn.Module,
         thresholds, num_classes=model.decode_head.num_classes)
     device = next(model.parameters()).device
     names = None
-    for out in iter_cams(model, dataloader, progress):
+    for out in iter_cams(model, dataloader, progress, amp_dtype):
         if out['gt'] is None:
             raise KeyError('samples carry no gt_sem_seg: the sweep needs '
                            'pixel ground truth')
@@ -335,7 +342,8 @@ def sweep_checkpoints(model: nn.Module,
                       dataloader: DataLoader,
                       thresholds: Optional[Sequence[float]] = None,
                       progress: bool = True,
-                      cache_dirs: Optional[Sequence[str]] = None
+                      cache_dirs: Optional[Sequence[str]] = None,
+                      amp_dtype: Optional[torch.dtype] = None
                       ) -> List[dict]:
     """:func:`sweep_cams` for each checkpoint loaded into ``model``.
 
@@ -343,6 +351,7 @@ def sweep_checkpoints(model: nn.Module,
         cache_dirs (Sequence[str], optional): One cache folder per
             checkpoint: read when complete (the checkpoint is then not
             even loaded), written otherwise.
+        amp_dtype (torch.dtype, optional): Autocast dtype of the network.
 
     Returns:
         list[dict]: One result per checkpoint, with ``checkpoint`` and
@@ -363,7 +372,7 @@ def sweep_checkpoints(model: nn.Module,
             writer = None if cache_dir is None else CAMCacheWriter(
                 cache_dir, rank, world)
             res = sweep_cams(model, dataloader, thresholds, progress,
-                             writer)
+                             writer, amp_dtype)
             res['cached'] = False
         res['checkpoint'] = ckpt
         results.append(res)
@@ -476,7 +485,8 @@ def write_pseudo_labels(model: nn.Module,
                         threshold: float,
                         out_dir: str,
                         progress: bool = True,
-                        cache_dir: Optional[str] = None) -> int:
+                        cache_dir: Optional[str] = None,
+                        amp_dtype: Optional[torch.dtype] = None) -> int:
     """Write ``<out_dir>/<sample_id>.png`` for every window of this rank.
 
     8-bit grayscale PNGs at the window's size with values ``0..K``
@@ -502,7 +512,7 @@ def write_pseudo_labels(model: nn.Module,
                 _save_png(label, out_dir, name)
                 count += 1
         return count
-    for out in iter_cams(model, dataloader, progress):
+    for out in iter_cams(model, dataloader, progress, amp_dtype):
         labels = cams_to_pseudo_labels(out['scores'], threshold).cpu()
         for label, sample, index in zip(labels, out['data_samples'],
                                         out['index']):
