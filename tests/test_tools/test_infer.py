@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 from rasterio.transform import from_origin
 
-from mmexact.apis import SITSInferencer, init_model
+from mmexact.apis import SITSInferencer, inference_sits, init_model
 from mmexact.datasets.pastis_meta import PASTIS_CLASSES, PASTIS_PALETTE
 from mmexact.geo import open_scene, write_crop_map
 from mmexact.testing import TINY_BACKBONE, sits_pipeline
@@ -123,6 +123,12 @@ def test_tool_output_equals_slide_inference(tmp_path, tiny_model):
     assert sum(c['pixels'] for c in saved['classes'].values()) == 50 * 62 - 24
     assert saved['scene']['dates'] == [d.isoformat() for d in DATES]
     assert report['outputs']['classes'] == str(out / 'crop_map.tif')
+    # the Python API on the same files gives the same map
+    api = inference_sits(model, str(tmp_path / 's2'), batch_size=1,
+                         block_size=32)
+    assert np.array_equal(api['pred'], pred)
+    assert api['profile']['crs'].to_epsg() == 32631
+    assert api['dates'] == DATES
 
 
 def test_tool_parcels_and_uint8_scores(tmp_path, tiny_model):
