@@ -1,0 +1,12 @@
+# `tools/run_baselines.py`: UNet3D on the synthetic PASTIS demo data
+# (1 process x batch 16, 8 epochs: the budget of the fully supervised TSViT
+# demo, configs/tsvit/tsvit_1xb16-8e_demo-24x24.py), with narrower layers
+# for CPU training.
+_base_ = [
+    '../_base_/models/fcn_unet3d.py',
+    '../_base_/datasets/synthetic_pastis_demo.py',
+    '../_base_/schedules/schedule_demo_8e.py', '../_base_/default_runtime.py'
+]
+model = dict(
+    backbone=dict(base_channels=4),
+    decode_head=dict(in_channels=8, channels=8))
