@@ -184,27 +184,6 @@ class CBCAMHead(SITSCAMHead):
                 'or train longer.')
 
     # ------------------------------------------------------------------
-    def temporal_clue(self, inputs: Dict[str, Tensor]) -> Tensor:
-        """V (B, K, d, h, w) in float32: class-specific weighted mean of
-        frame tokens.
-
-        Computed with an einsum over (B, K, T) weights and (B, N, T, d)
-        frame features; the (B, K, N, T, d) product is never formed.
-        """
-        attn = inputs.get('temporal_attention')
-        if attn is None:
-            raise ValueError('CBCAMHead needs the temporal attention: build '
-                             'TSViT with with_temporal_attention=True')
-        seq = inputs['temporal_seq']
-        with torch.autocast(seq.device.type, enabled=False):
-            logits = attn.detach().float() / self.temporal_weight_temperature
-            mask = inputs['frame_mask']
-            logits = logits.masked_fill(~mask[:, None, :], float('-inf'))
-            w = logits.softmax(dim=-1)
-            v = torch.einsum('bkt,bntd->bknd', w, seq.float())
-        grid = self._check(inputs)
-        return self._as_maps(v, grid)
-
     def refine(self, clue: Tensor, maps: Tensor, labels: Tensor) -> Tensor:
         """TAAP of maps (B, K, h, w) for the classes present in the batch.
 

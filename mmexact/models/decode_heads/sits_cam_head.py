@@ -8,7 +8,9 @@ from torch import Tensor, nn
 
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
-from ..utils import cams_to_seg_scores, minmax_normalize_cams
+from ..utils import (cams_to_seg_scores, masked_temporal_mean,
+                     minmax_normalize_cams, split_sits_inputs,
+                     upsample_cams)
 
 __all__ = ['SITSCAMHead']
 
@@ -51,6 +53,28 @@ class SITSCAMHead(BaseModule):
     per-pixel scores (B, K + 1, H, W) whose argmax is the pseudo label — so
     mmseg's ``IoUMetric`` measures CAM quality unchanged.
 
+    **CAM refinement.** With ``cam_refiner`` (any registered refiner, e.g.
+    :class:`TemporalAffinityRefiner` or :class:`PAMR`) the CAMs of
+    ``predict`` become ``(1 - cam_refiner_mix) * C + cam_refiner_mix *
+    refiner(guide, C)`` before gating and normalisation. The guide
+    (``cam_refiner_guide``):
+
+    - ``'temporal_clue'``: Exact's temporal clue V (B, K, d, h, w), the
+      class-specific attention-weighted mean of the frame tokens (needs
+      ``with_temporal_attention=True``; exact-method.md §5), refined at the
+      CAM resolution — TAAP on vanilla CAMs;
+    - ``'bands'``: the normalised bands of all valid dates of the input,
+      stacked as channels (T x C, H, W), so that affinities reflect the
+      whole season; the CAMs are upsampled to the input size first (pixel
+      level, as PAMR). Samples with different numbers of valid dates are
+      refined one by one, so padding never enters the guide;
+    - ``'bands_mean'``: the mean of the bands over the valid dates
+      (C, H, W), at the input size.
+
+    The refiner has no parameters and does not change training. The
+    ``'bands'`` guides need the packed inputs in the features, which
+    :class:`SITSCAMSegmentor` adds (key ``'inputs'``).
+
     It is a decode head for mmseg's ``EncoderDecoder`` (``loss``,
     ``predict``, ``num_classes``, ``out_channels``, ``align_corners``)
     without a per-pixel classifier.
@@ -73,10 +97,19 @@ class SITSCAMHead(BaseModule):
         norm_cfg (dict): Norm of the global classifier.
         align_corners (bool): Kept for ``EncoderDecoder``; CAMs are always
             upsampled with ``align_corners=True``. Defaults to False.
+        cam_refiner (dict, optional): Refiner applied in ``predict``.
+        cam_refiner_guide (str): ``'temporal_clue'``, ``'bands'`` or
+            ``'bands_mean'``. Defaults to ``'temporal_clue'``.
+        cam_refiner_mix (float): Weight of the refined CAM. Defaults to
+            0.5 (Exact's ``(C + TAAP(V, C)) / 2``).
+        temporal_weight_temperature (float): Temperature of the softmax
+            over the class-to-frame attention in the temporal clue.
+            Defaults to 1.0.
         init_cfg (dict, optional): Initialisation config.
     """
 
     GATINGS = ('gt', 'pred')
+    GUIDES = ('temporal_clue', 'bands', 'bands_mean')
 
     def __init__(self,
                  in_channels: int,
@@ -98,10 +131,17 @@ class SITSCAMHead(BaseModule):
                  pred_threshold: float = 0.5,
                  norm_cfg: dict = dict(type='LN'),
                  align_corners: bool = False,
+                 cam_refiner: Optional[ConfigType] = None,
+                 cam_refiner_guide: str = 'temporal_clue',
+                 cam_refiner_mix: float = 0.5,
+                 temporal_weight_temperature: float = 1.0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if cam_gating not in self.GATINGS:
             raise ValueError(f'cam_gating must be one of {self.GATINGS}')
+        if cam_refiner_guide not in self.GUIDES:
+            raise ValueError(f'cam_refiner_guide must be one of '
+                             f'{self.GUIDES}, got {cam_refiner_guide!r}')
         if num_classes < 2:
             raise ValueError('num_classes counts the background: >= 2')
         self.in_channels = in_channels
@@ -118,6 +158,11 @@ class SITSCAMHead(BaseModule):
         self.cls_norm = build_norm_layer(norm_cfg, in_channels)[1]
         self.cls_fc = nn.Linear(in_channels, 1)
         self.patch_head = nn.Conv2d(in_channels, 1, 3, padding=1)
+        self.cam_refiner = MODELS.build(cam_refiner) \
+            if cam_refiner is not None else None
+        self.cam_refiner_guide = cam_refiner_guide
+        self.cam_refiner_mix = cam_refiner_mix
+        self.temporal_weight_temperature = temporal_weight_temperature
 
     # ------------------------------------------------------------------
     @staticmethod
@@ -210,6 +255,82 @@ class SITSCAMHead(BaseModule):
         return self.loss_by_feat(self.forward(inputs), batch_data_samples)
 
     # ------------------------------------------------------------------
+    def temporal_clue(self, inputs: Dict[str, Tensor]) -> Tensor:
+        """V (B, K, d, h, w) in float32: class-specific weighted mean of
+        frame tokens, ``V[b, k] = sum_t w[b, k, t] Z_seq[b, :, t]`` with
+        ``w = softmax_t(A[b, k, :] / temperature)`` (exact-method.md §5).
+
+        Computed with an einsum over (B, K, T) weights and (B, N, T, d)
+        frame features; the (B, K, N, T, d) product is never formed.
+        """
+        attn = inputs.get('temporal_attention')
+        if attn is None:
+            raise ValueError(f'{type(self).__name__} needs the temporal '
+                             'attention: build TSViT with '
+                             'with_temporal_attention=True')
+        seq = inputs['temporal_seq']
+        with torch.autocast(seq.device.type, enabled=False):
+            logits = attn.detach().float() / self.temporal_weight_temperature
+            mask = inputs['frame_mask']
+            logits = logits.masked_fill(~mask[:, None, :], float('-inf'))
+            w = logits.softmax(dim=-1)
+            v = torch.einsum('bkt,bntd->bknd', w, seq.float())
+        grid = self._check(inputs)
+        return self._as_maps(v, grid)
+
+    def _bands(self, inputs: Dict[str, Tensor]) -> Tuple[Tensor, Tensor]:
+        """Bands (B, T, C, H, W) and valid-frame mask of the inputs."""
+        packed = inputs.get('inputs')
+        if packed is None:
+            raise ValueError(
+                f"cam_refiner_guide={self.cam_refiner_guide!r} needs the "
+                "packed inputs in the features (key 'inputs'): use "
+                'SITSCAMSegmentor')
+        bands, _, valid = split_sits_inputs(packed, packed.shape[2] - 1,
+                                            type(self).__name__)
+        return bands, valid
+
+    def refine_cams(self, inputs: Dict[str, Tensor], cams: Tensor,
+                    labels: Tensor) -> Tensor:
+        """Apply ``cam_refiner`` to raw CAMs (B, K, h, w), float32.
+
+        Only the classes present in some image of the batch are refined
+        (the others are gated out afterwards). Returns (B, K, h, w) for the
+        temporal clue and (B, K, H, W) (input size) for the band guides.
+        """
+        mix = self.cam_refiner_mix
+        present = torch.nonzero(labels.any(dim=0)).flatten()
+        if self.cam_refiner_guide == 'temporal_clue':
+            out = cams.clone()
+            if present.numel():
+                clue = self.temporal_clue(inputs)
+                out[:, present] = (1 - mix) * cams[:, present] + \
+                    mix * self.cam_refiner(clue[:, present],
+                                           cams[:, present]).float()
+            return out
+        bands, valid = self._bands(inputs)
+        cams = upsample_cams(cams, bands.shape[-2:])
+        out = cams.clone()
+        if not present.numel():
+            return out
+        if self.cam_refiner_guide == 'bands_mean':
+            groups = [(slice(None), masked_temporal_mean(bands, valid))]
+        else:
+            counts = valid.sum(dim=1)
+            if bool((counts == counts[0]).all()):
+                kept = bands[valid].view(bands.shape[0], -1,
+                                         *bands.shape[-2:])
+                groups = [(slice(None), kept)]
+            else:
+                groups = [(slice(b, b + 1),
+                           bands[b, valid[b]].flatten(0, 1)[None])
+                          for b in range(bands.shape[0])]
+        for sl, guide in groups:
+            sub = cams[sl][:, present]
+            out[sl, present] = (1 - mix) * sub + mix * self.cam_refiner(
+                guide.float(), sub).float()
+        return out
+
     def raw_cams(self, inputs: Dict[str, Tensor],
                  outputs: Dict[str, Tensor], labels: Tensor) -> Tensor:
         """Un-normalised CAMs (B, K, h, w) used for prediction."""
@@ -237,6 +358,8 @@ class SITSCAMHead(BaseModule):
         labels = self.gate_labels(outputs, batch_data_samples)
         with torch.autocast(labels.device.type, enabled=False):
             cams = self.raw_cams(inputs, outputs, labels).float()
+            if self.cam_refiner is not None:
+                cams = self.refine_cams(inputs, cams, labels)
             cams = minmax_normalize_cams(cams, labels)
         return cams, outputs['cls_logits'].float().sigmoid()
 

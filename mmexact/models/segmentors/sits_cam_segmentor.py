@@ -21,7 +21,17 @@ class SITSCAMSegmentor(SITSEncoderDecoder):
     metrics. The head must implement ``predict_with_scores`` (see
     :class:`SITSCAMHead`); CAMs are gated by the samples' image labels when the
     head's ``cam_gating='gt'``.
+
+    When the backbone returns a dict of features (TSViT's ``'raw'``
+    output), :meth:`extract_feat` adds the packed inputs under ``'inputs'``
+    for heads whose CAM refiner is guided by the image bands.
     """
+
+    def extract_feat(self, inputs: Tensor):
+        feats = super().extract_feat(inputs)
+        if isinstance(feats, dict):
+            feats = dict(feats, inputs=inputs)
+        return feats
 
     def predict(self,
                 inputs: Tensor,
