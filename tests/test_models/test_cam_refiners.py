@@ -52,8 +52,8 @@ def test_pamr_keeps_masks_inside_guide_edges():
     maps[..., :4] = 1
     edge = torch.zeros(1, 1, 8, 8)
     edge[..., 4:] = 10.
-    edge = edge + 0.01 * torch.randn(1, 1, 8, 8,
-                                     generator=torch.Generator().manual_seed(1))
+    g = torch.Generator().manual_seed(1)
+    edge = edge + 0.01 * torch.randn(1, 1, 8, 8, generator=g)
     flat = torch.zeros(1, 1, 8, 8)
     pamr = PAMR(dilations=(1, 2), num_iters=10)
     right_edge = pamr(edge, maps)[..., 4:].max().item()
@@ -200,5 +200,5 @@ def test_pamr_hand_value_is_exp_weighted():
     expected = torch.tensor(w) / sum(w)
     guide = torch.zeros(3, 3)
     guide[2, 2] = 2.
-    torch.testing.assert_close(
-        PAMR(dilations=(1, )).affinity(guide[None, None])[0, :, 1, 1], expected)
+    aff = PAMR(dilations=(1, )).affinity(guide[None, None])[0, :, 1, 1]
+    torch.testing.assert_close(aff, expected)

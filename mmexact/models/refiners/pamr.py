@@ -25,8 +25,8 @@ class PAMR(BaseModule):
         a_ij = softmax_j(k_ij)
 
     with ``sigma_ic`` the (unbiased) standard deviation of channel c over
-    the neighbours of i and ``alpha`` a temperature; then ``num_iters`` times ``m_i <- sum_j a_ij m_j`` for
-    every map. The kernel only depends on local contrast, so a guide of any
+    the neighbours of i and ``alpha`` a temperature; then ``num_iters``
+    times ``m_i <- sum_j a_ij m_j`` for every map. The kernel only depends on local contrast, so a guide of any
     scale (e.g. normalised reflectances of several dates) can be used. A
     constant map is a fixed point.
 
