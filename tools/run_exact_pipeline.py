@@ -3,6 +3,9 @@
 
     python tools/run_exact_pipeline.py configs/exact/exact_tsvit_pastis.py \
         --work-dir work_dirs/exact_pipeline
+    # every stage on 8 processes (torchrun; gloo on CPU without GPUs):
+    tools/dist_run_exact_pipeline.sh configs/exact/exact_tsvit_pastis.py 8 \
+        --work-dir work_dirs/exact_pipeline
 
 Stages (each skipped when its outputs exist, so an interrupted run simply
 continues; an interrupted training resumes from its last checkpoint):
@@ -15,7 +18,9 @@ continues; an interrupted training resumes from its last checkpoint):
 5. ``test``: evaluate the stage-2 checkpoint selected on the validation fold
    on the test split;
 
-then a summary table (also ``summary.json`` / ``summary.md``).
+then a summary table (also ``summary.json`` / ``summary.md``). With
+``--launcher pytorch --nproc-per-node N`` this driver stays one process
+and starts every stage with ``torchrun`` on N processes.
 """
 import argparse
 import glob
@@ -23,6 +28,7 @@ import json
 import os
 import os.path as osp
 import re
+import socket
 import subprocess
 import sys
 from typing import Dict, List, Optional
@@ -33,7 +39,24 @@ sys.path.insert(0, osp.dirname(TOOLS))
 STAGES = ('stage1', 'cam', 'pseudo', 'stage2', 'test')
 
 
+#: processes per stage (1: plain python; >1: torchrun + --launcher pytorch)
+NPROC = 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
 def _run(cmd: List[str]) -> None:
+    tool = osp.basename(cmd[0])
+    if NPROC > 1 and tool in ('train.py', 'test.py',
+                              'generate_pseudo_labels.py'):
+        cmd = ['-m', 'torch.distributed.run', f'--nproc_per_node={NPROC}',
+               f'--master_port={_free_port()}'] + cmd + [
+                   '--launcher', 'pytorch'
+               ]
     print('+ ' + ' '.join(cmd), flush=True)
     subprocess.run([sys.executable] + cmd, check=True)
 
@@ -73,12 +96,23 @@ def _test(config: str, ckpt: str, work: str, out: str,
         return json.load(f)
 
 
+def _train_step(path: str) -> int:
+    """Training step of a checkpoint's last iteration, in base-batch
+    iterations (``meta['train_step']``, written by SITSTrainStepHook); the
+    iteration of its file name for older checkpoints."""
+    from mmexact.utils import load_local_checkpoint
+    meta = load_local_checkpoint(path, map_location='cpu').get('meta') or {}
+    return int(meta.get('train_step', _iter_of(path)))
+
+
 def _sweep_checkpoints(cfg, work: str, explicit: Optional[List[str]]):
+    """The checkpoints written after the prototype warm-up (all processes
+    counted: the step is in iterations of the schedule's base batch)."""
     if explicit:
         return explicit
     ckpts = _checkpoints(work)
     start = cfg.model.get('decode_head', {}).get('proto_start_iter', 0)
-    chosen = [c for c in ckpts if _iter_of(c) >= start]
+    chosen = [c for c in ckpts if _train_step(c) >= start]
     return chosen or ckpts[-1:]
 
 
@@ -101,7 +135,14 @@ def main(argv=None) -> Dict:
                         'all from the prototype warm-up on)')
     parser.add_argument('--select', choices=['oa', 'miou'], default='oa')
     parser.add_argument('--stop-after', choices=STAGES)
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch'], default='none',
+        help='pytorch: run the training, test and pseudo-label stages with '
+        'torchrun on --nproc-per-node processes')
+    parser.add_argument('--nproc-per-node', type=int, default=1)
     args = parser.parse_args(argv)
+    global NPROC
+    NPROC = args.nproc_per_node if args.launcher == 'pytorch' else 1
 
     from mmengine.config import Config, DictAction
     cfg = Config.fromfile(args.config)

@@ -1,6 +1,7 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 from .checkpoint import (CheckpointError, load_local_checkpoint,
                          register_safe_checkpoint_loader)
+from .flop_count import register_cpu_attention_flops
 from .malloc_tuning import keep_freed_memory
 from .openmmlab_tools import load_openmmlab_tool
 from .safe_pickle import UnsafePickleError, safe_pickle_load
@@ -8,5 +9,6 @@ from .safe_pickle import UnsafePickleError, safe_pickle_load
 __all__ = [
     'CheckpointError', 'load_local_checkpoint',
     'register_safe_checkpoint_loader', 'UnsafePickleError',
-    'keep_freed_memory', 'safe_pickle_load', 'load_openmmlab_tool'
+    'keep_freed_memory', 'safe_pickle_load', 'load_openmmlab_tool',
+    'register_cpu_attention_flops'
 ]

@@ -143,10 +143,11 @@ def test_training_layer_stores_only_inputs_qkv_and_outputs():
 def test_plain_autograd_switch_counts_model_flops():
     """FLOP counters miss the fused path's in-place products; inside
     plain_autograd() a layer counts exactly the FLOPs of the plain
-    composition (used by tools/benchmark.py)."""
+    composition (used by tools/analysis_tools/benchmark.py)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    import mmexact.apis.benchmark  # noqa: F401 (CPU attention formulas)
+    from mmexact.utils import register_cpu_attention_flops
+    register_cpu_attention_flops()
     from mmexact.models.layers.fused_ops import plain_autograd
     torch.manual_seed(0)
     layer = TransformerLayer(16, 2, 8, 64, residual_mode='exact_cls')

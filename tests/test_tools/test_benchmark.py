@@ -1,5 +1,6 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 """tools/benchmark.py in its tiny smoke mode (figures are not asserted)."""
+import importlib.util
 import json
 import os.path as osp
 import subprocess
@@ -10,15 +11,28 @@ import pytest
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
+def _workloads():
+    path = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_workloads.py')
+    spec = importlib.util.spec_from_file_location('benchmark_workloads', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_benchmark_smoke(tmp_path):
     out = tmp_path / 'bench.json'
     res = subprocess.run(
         [sys.executable, osp.join(REPO, 'tools', 'benchmark.py'), '--smoke',
-         '--out', str(out)], capture_output=True, text=True, timeout=300)
+         '--precisions', 'fp32', 'bf16', '--out', str(out)],
+        capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     data = json.loads(out.read_text())
-    for key in ('matmul', 'train', 'cam', 'sweep'):
+    assert data['precisions'] == ['fp32', 'bf16']
+    for key in ('matmul', 'train', 'cam', 'sweep', 'train_bf16', 'cam_bf16',
+                'matmul_bf16'):
         assert data[key]['peak_mem_mb'] > 0
+    assert data['train_bf16']['precision'] == 'bf16'
+    assert 'bf16 / fp32 train: x' in res.stdout
     assert data['train']['flops_per_step'] > 0
     assert data['train']['samples_per_s'] > 0
     assert data['sweep']['reference_windows_per_s'] > 0
@@ -26,7 +40,7 @@ def test_benchmark_smoke(tmp_path):
 
 
 def test_memory_model_fit_recovers_hand_made_model():
-    from mmexact.apis.benchmark import fit_memory_model
+    fit_memory_model = _workloads().fit_memory_model
 
     # 800 MiB + B * (50 + 3 T), the benchmark's five points
     points = [(b, t, 800 + b * (50 + 3 * t))

@@ -15,6 +15,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 EXTRA = """
 custom_hooks = [dict(type='NonFiniteLossHook'),
+                dict(type='SITSTrainStepHook', check_schedule=False),
                 dict(type='RankConsistencyHook', interval=1)]
 """
 STAGE1_HEAD = ("decode_head=dict(in_channels=16, proto_start_iter={start}, "

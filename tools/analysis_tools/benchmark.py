@@ -1,15 +1,19 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 """Benchmark Exact's stage-1 model: training step, CB-CAMs, threshold sweep.
 
-    python tools/benchmark.py [--config configs/exact/exact_tsvit_pastis.py]
-        [--device cpu|cuda] [--threads 2] [--batch-size 4]
-        [--cam-batch-size 8] [--amp] [--out bench.json] [--memory-model]
+    python tools/analysis_tools/benchmark.py
+        [--config configs/exact/exact_tsvit_pastis.py] [--device cpu|cuda]
+        [--threads 2] [--batch-size 4] [--cam-batch-size 8]
+        [--precisions fp32 bf16] [--out bench.json] [--memory-model]
 
 Each workload runs in its own process so that peak memory (RSS on CPU,
 ``max_memory_allocated`` on GPU) is measured per workload. Random weights,
 inputs shaped like PASTIS24 (T padded to 60, 43 valid frames), prototype
-learning active (iteration > 4000). ``--smoke`` runs a tiny model for a
-few seconds (used by the test suite).
+learning active (step > 4000). The training step and CB-CAM generation
+run once per precision, side by side: ``fp32``, and ``bf16`` / ``fp16``
+autocast (by default bf16 too where the CPU has AVX-512 BF16 or AMX, or on
+a GPU). ``--smoke`` runs a tiny model for a few seconds (used by the test
+suite). The workloads are in ``benchmark_workloads.py``.
 """
 import argparse
 import json
@@ -19,8 +23,11 @@ import platform
 import subprocess
 import sys
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, REPO)
+sys.path.insert(0, HERE)
+PRECISIONS = ('fp32', 'bf16', 'fp16')
 
 TINY = {
     'model.backbone.embed_dims': 16,
@@ -41,14 +48,17 @@ def _worker(args) -> dict:
         keep_freed_memory()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    from mmexact.apis import benchmark as bm
+    import mmexact  # noqa: F401
+    import benchmark_workloads as bm
     device = torch.device(args.device)
+    amp = dict(bf16=torch.bfloat16, fp16=torch.float16).get(args.precision)
     opts = dict(TINY) if args.smoke else {}
     if args.frames != 60:
         opts['model.backbone.img_size'] = 24
-    res = dict(workload=args.only)
+    res = dict(workload=args.only, precision=args.precision)
     if args.only == 'matmul':
-        res.update(bm.bench_matmul(device, n=256 if args.smoke else 1024))
+        res.update(bm.bench_matmul(device, n=256 if args.smoke else 1024,
+                                   dtype=amp or torch.float32))
     elif args.only == 'sweep':
         res.update(
             bm.bench_threshold_sweep(
@@ -67,11 +77,27 @@ def _worker(args) -> dict:
             else bm.bench_cam_generation
         res.update(
             fn(model, batch, device, warmup=args.warmup, iters=args.iters,
-               amp=args.amp))
+               amp=amp))
         res['batch_size'] = bs
         res['frames'] = args.frames
     res.setdefault('peak_mem_mb', bm.peak_memory_mb(device))
     return res
+
+
+def _smoke_all(args, precisions) -> dict:
+    """Every workload in this one process (``--smoke``: figures are not
+    meant to be compared, so no process per workload)."""
+    import copy
+    out = {}
+    for p in precisions:
+        for workload in ('matmul', 'train', 'cam'):
+            a = copy.copy(args)
+            a.only, a.precision = workload, p
+            out[f'{workload}_{p}'] = _worker(a)
+    a = copy.copy(args)
+    a.only, a.precision = 'sweep', 'fp32'
+    out['sweep'] = _worker(a)
+    return out
 
 
 def _spawn(args, workload: str, **over) -> dict:
@@ -83,9 +109,10 @@ def _spawn(args, workload: str, **over) -> dict:
         str(over.get('cam_batch_size', args.cam_batch_size)), '--iters',
         str(args.iters), '--warmup', str(args.warmup), '--frames',
         str(over.get('frames', args.frames)), '--sweep-windows',
-        str(args.sweep_windows)
+        str(args.sweep_windows), '--precision',
+        over.get('precision', 'fp32')
     ] + [f'--{flag.replace("_", "-")}' for flag in
-         ('amp', 'smoke', 'glibc_defaults') if getattr(args, flag)]
+         ('smoke', 'glibc_defaults') if getattr(args, flag)]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
                MKL_NUM_THREADS=str(args.threads))
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -105,7 +132,7 @@ def _memory_model(args) -> dict:
                 continue
             r = _spawn(args, workload, **{key: b, 'frames': t})
             points.append((workload, b, t, r['peak_mem_mb']))
-    from mmexact.apis.benchmark import fit_memory_model
+    from benchmark_workloads import fit_memory_model
     fits = {
         w: fit_memory_model([(b, t, m) for w2, b, t, m in points if w2 == w])
         for w in ('train', 'cam')
@@ -127,8 +154,14 @@ def main(argv=None) -> dict:
     parser.add_argument('--iters', type=int, default=5)
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--sweep-windows', type=int, default=2048)
-    parser.add_argument('--amp', action='store_true',
-                        help='bf16 autocast (GPU; slow on most CPUs)')
+    parser.add_argument(
+        '--precisions',
+        nargs='+',
+        choices=PRECISIONS,
+        help='precisions of the training step and CB-CAM generation '
+        '(default: fp32 and, where the hardware has fast bf16, bf16)')
+    parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
+                        help=argparse.SUPPRESS)
     parser.add_argument('--memory-model', action='store_true')
     parser.add_argument(
         '--glibc-defaults',
@@ -145,16 +178,27 @@ def main(argv=None) -> dict:
     if args.only:
         print(json.dumps(_worker(args)))
         return {}
+    precisions = args.precisions or default_precisions(args.device)
     results = dict(
         config=osp.relpath(args.config, REPO), device=args.device,
-        threads=args.threads, amp=args.amp, smoke=args.smoke,
-        malloc_tuning=not args.glibc_defaults,
-        machine=platform.processor() or platform.machine())
-    for workload in ('matmul', 'train', 'cam', 'sweep'):
-        results[workload] = _spawn(args, workload)
-    results['train']['fraction_of_matmul_rate'] = (
-        results['train']['gflops_per_s'] /
-        results['matmul']['gflops_per_s'])
+        threads=args.threads, precisions=precisions, smoke=args.smoke,
+        malloc_tuning=not args.glibc_defaults, machine=machine_name())
+    if args.smoke:
+        results.update(_smoke_all(args, precisions))
+    for p in precisions:
+        for workload in ('matmul', 'train', 'cam'):
+            if not args.smoke:
+                results[f'{workload}_{p}'] = _spawn(args, workload,
+                                                    precision=p)
+        results[f'train_{p}']['fraction_of_matmul_rate'] = (
+            results[f'train_{p}']['gflops_per_s'] /
+            results[f'matmul_{p}']['gflops_per_s'])
+    # the fp32 figures also under their historical keys
+    first = precisions[0]
+    for workload in ('matmul', 'train', 'cam'):
+        results[workload] = results[f'{workload}_{first}']
+    if not args.smoke:
+        results['sweep'] = _spawn(args, 'sweep')
     if args.memory_model:
         results['memory_model'] = _memory_model(args)
     _print_table(results)
@@ -164,30 +208,74 @@ def main(argv=None) -> dict:
     return results
 
 
+def cpu_flags() -> set:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('flags'):
+                    return set(line.split(':', 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def machine_name() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def default_precisions(device: str) -> list:
+    """fp32, plus bf16 on GPUs and on CPUs with AVX-512 BF16 or AMX."""
+    if device.startswith('cuda'):
+        return ['fp32', 'bf16']
+    fast = {'avx512_bf16', 'amx_bf16'} & cpu_flags()
+    return ['fp32', 'bf16'] if fast else ['fp32']
+
+
 def _print_table(r: dict) -> None:
-    tr, cam, sw, mm = r['train'], r['cam'], r['sweep'], r['matmul']
-    rows = [
-        ('fp32 matmul rate', f'{mm["gflops_per_s"]:.1f} GFLOP/s', ''),
-        (f'training step (batch {tr["batch_size"]})',
-         f'{tr["samples_per_s"]:.3f} samples/s',
-         f'{tr["peak_mem_mb"]:.0f} MiB'),
-        ('  achieved FLOP rate',
-         f'{tr["gflops_per_s"]:.1f} GFLOP/s '
-         f'({100 * tr["fraction_of_matmul_rate"]:.0f} % of matmul)', ''),
-        (f'CB-CAM generation (batch {cam["batch_size"]})',
-         f'{cam["samples_per_s"]:.3f} samples/s',
-         f'{cam["peak_mem_mb"]:.0f} MiB'),
-        ('60-threshold sweep', f'{sw["windows_per_s"]:.0f} windows/s',
-         f'{sw["peak_mem_mb"]:.0f} MiB'),
-        ('  reference per-window loop (scipy)',
-         f'{sw["reference_windows_per_s"]:.1f} windows/s '
-         f'(x{sw["speedup_vs_reference"]:.0f})', ''),
-    ]
-    print(f'| benchmark ({r["device"]}, {r["threads"]} threads'
-          f'{", AMP" if r["amp"] else ""}) | throughput | peak memory |')
-    print('|---|---|---|')
-    for row in rows:
-        print('| ' + ' | '.join(row) + ' |')
+    ps = r['precisions']
+    sw = r['sweep']
+    print(f'| benchmark ({r["device"]}, {r["threads"]} threads) | '
+          + ' | '.join(f'{p} throughput | {p} peak memory' for p in ps)
+          + ' |')
+    print('|---|' + '---|---|' * len(ps))
+
+    def row(label, cells):
+        print('| ' + label + ' | ' + ' | '.join(cells) + ' |')
+
+    row('matmul rate', [f'{r[f"matmul_{p}"]["gflops_per_s"]:.1f} GFLOP/s | '
+                        for p in ps])
+    tr = r[f'train_{ps[0]}']
+    row(f'training step (batch {tr["batch_size"]})', [
+        f'{r[f"train_{p}"]["samples_per_s"]:.3f} samples/s | '
+        f'{r[f"train_{p}"]["peak_mem_mb"]:.0f} MiB' for p in ps])
+    row('  achieved FLOP rate', [
+        f'{r[f"train_{p}"]["gflops_per_s"]:.1f} GFLOP/s '
+        f'({100 * r[f"train_{p}"]["fraction_of_matmul_rate"]:.0f} % of '
+        f'{p} matmul) | ' for p in ps])
+    cam = r[f'cam_{ps[0]}']
+    row(f'CB-CAM generation (batch {cam["batch_size"]})', [
+        f'{r[f"cam_{p}"]["samples_per_s"]:.3f} samples/s | '
+        f'{r[f"cam_{p}"]["peak_mem_mb"]:.0f} MiB' for p in ps])
+    row('60-threshold sweep', [
+        f'{sw["windows_per_s"]:.0f} windows/s | '
+        f'{sw["peak_mem_mb"]:.0f} MiB'] + [' | '] * (len(ps) - 1))
+    row('  reference per-window loop (scipy)', [
+        f'{sw["reference_windows_per_s"]:.1f} windows/s '
+        f'(x{sw["speedup_vs_reference"]:.0f}) | '] + [' | '] * (len(ps) - 1))
+    for p in ps[1:]:
+        for w in ('train', 'cam'):
+            a, b = r[f'{w}_{ps[0]}'], r[f'{w}_{p}']
+            print(f'{p} / {ps[0]} {w}: x{b["samples_per_s"] / a["samples_per_s"]:.2f} '
+                  f'throughput, x{b["peak_mem_mb"] / a["peak_mem_mb"]:.2f} '
+                  'peak memory')
+    print(f'machine: {r["machine"]}')
     if 'memory_model' in r:
         for w, fit in r['memory_model']['fit'].items():
             print(f'memory model {w}: {fit["base_mb"]:.0f} MiB + batch x '

@@ -1,5 +1,6 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""Micro-benchmarks of Exact's stage-1 model (used by tools/benchmark.py).
+"""Workloads of ``tools/analysis_tools/benchmark.py`` (Exact's stage-1
+model).
 
 Every function measures one workload in the current process; run each in
 its own process to get a clean peak-memory figure (the tool does that).
@@ -13,16 +14,15 @@ from typing import Callable, Dict, List, Optional
 
 import torch
 from mmengine.config import Config
-from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-from torch.utils import flop_counter
 from torch.utils.flop_counter import FlopCounterMode
 
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
-from ..models.layers.fused_ops import plain_autograd
+from mmexact.models.layers.fused_ops import plain_autograd
+from mmexact.utils import register_cpu_attention_flops
 
 __all__ = [
     'build_benchmark_model', 'synthetic_batch', 'bench_train_step',
@@ -32,31 +32,7 @@ __all__ = [
 ]
 
 
-def _register_cpu_attention_flops() -> None:
-    """Count the CPU flash-attention kernels like the CUDA ones.
-
-    ``FlopCounterMode`` has formulas for the CUDA attention kernels only;
-    without these the attention of every layer would count zero FLOPs.
-    """
-    aten = torch.ops.aten
-    fwd = aten._scaled_dot_product_flash_attention_for_cpu
-    bwd = aten._scaled_dot_product_flash_attention_for_cpu_backward
-    if fwd in flop_counter.flop_registry:
-        return
-
-    @flop_counter.register_flop_formula(fwd)
-    def _fwd(query_shape, key_shape, value_shape, *args, **kwargs) -> int:
-        return flop_counter.sdpa_flop_count(query_shape, key_shape,
-                                            value_shape)
-
-    @flop_counter.register_flop_formula(bwd)
-    def _bwd(grad_out_shape, query_shape, key_shape, value_shape, *args,
-             **kwargs) -> int:
-        return flop_counter.sdpa_backward_flop_count(
-            grad_out_shape, query_shape, key_shape, value_shape)
-
-
-_register_cpu_attention_flops()
+register_cpu_attention_flops()
 
 
 def peak_memory_mb(device: torch.device) -> float:
@@ -84,6 +60,12 @@ def _timed(fn: Callable[[], None], device: torch.device, warmup: int,
         _sync(device)
         times.append(time.perf_counter() - start)
     return times
+
+
+def _autocast(device: torch.device, dtype: Optional[torch.dtype]):
+    if dtype is None:
+        return nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
 
 
 def build_benchmark_model(config: str,
@@ -133,7 +115,7 @@ def bench_train_step(model: torch.nn.Module,
                      device: torch.device,
                      warmup: int = 1,
                      iters: int = 5,
-                     amp: bool = False,
+                     amp: Optional[torch.dtype] = None,
                      step: int = 5000) -> Dict[str, float]:
     """Forward + full loss + backward + AdamW step after prototype warm-up.
 
@@ -142,14 +124,14 @@ def bench_train_step(model: torch.nn.Module,
     without the recomputation of the memory-lean layers), the achieved
     FLOP rate and the peak memory of the timed steps.
     """
-    MessageHub.get_current_instance().update_info('iter', step - 1)
     model.train()
     optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-3))
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16) \
-        if amp else nullcontext()
+    head = model.decode_head
 
     def run() -> None:
-        with autocast:
+        if hasattr(head, 'set_train_step'):
+            head.set_train_step(step)
+        with _autocast(device, amp):
             data = model.data_preprocessor(batch, True)
             losses = model(**data, mode='loss')
             loss, _ = model.parse_losses(losses)
@@ -176,14 +158,13 @@ def bench_cam_generation(model: torch.nn.Module,
                          device: torch.device,
                          warmup: int = 1,
                          iters: int = 5,
-                         amp: bool = False) -> Dict[str, float]:
+                         amp: Optional[torch.dtype] = None
+                         ) -> Dict[str, float]:
     """Eval forward + CB-CAM + min-max normalisation (samples/s)."""
     model.eval()
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16) \
-        if amp else nullcontext()
 
     def run() -> None:
-        with autocast:
+        with _autocast(device, amp):
             data = model.data_preprocessor(batch, False)
             feats = model.extract_feat(data['inputs'])
             model.decode_head.predict_cams(feats, data['data_samples'])
@@ -220,11 +201,13 @@ def bench_threshold_sweep(num_windows: int,
 
 def bench_matmul(device: torch.device,
                  n: int = 1024,
-                 iters: int = 20) -> Dict[str, float]:
-    """Measured fp32 matmul rate of the machine (GFLOP/s): the best of
-    ``iters`` products, so that noise cannot flatter the FLOP-rate ratio."""
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
+                 iters: int = 20,
+                 dtype: torch.dtype = torch.float32) -> Dict[str, float]:
+    """Measured matmul rate of the machine in ``dtype`` (GFLOP/s): the best
+    of ``iters`` products, so that noise cannot flatter the FLOP-rate
+    ratio."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
     times = _timed(lambda: a @ b, device, 3, iters)
     return dict(gflops_per_s=2 * n**3 / min(times) / 1e9)
 
