@@ -1,0 +1,167 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""The generic SITS core imports nothing Exact-specific.
+
+Generic: datasets (readers, transforms), the data preprocessor, the
+backbones, segmentors, the TSViT and vanilla CAM heads, the refiners,
+layers and model utilities, evaluation, utilities. Exact-specific: the
+class prototypes, the clue contrastive and refinement consistency losses,
+the CB-CAM head and the reference-checkpoint converters.
+"""
+import ast
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import Dict, Set
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PKG = osp.join(REPO, 'mmexact')
+
+EXACT = ('mmexact.models.prototypes', 'mmexact.models.losses',
+         'mmexact.models.decode_heads.cb_cam_head',
+         'mmexact.models.converters')
+GENERIC_PACKAGES = ('mmexact.datasets', 'mmexact.models.backbones',
+                    'mmexact.models.data_preprocessors',
+                    'mmexact.models.segmentors', 'mmexact.models.refiners',
+                    'mmexact.models.layers', 'mmexact.models.utils',
+                    'mmexact.evaluation', 'mmexact.utils')
+GENERIC_MODULES = ('mmexact.models.decode_heads.tsvit_head',
+                   'mmexact.models.decode_heads.sits_cam_head')
+# package __init__ files that re-export everything (importing one of them
+# from generic code would pull in the Exact-specific parts)
+AGGREGATORS = ('mmexact', 'mmexact.models', 'mmexact.models.decode_heads')
+
+
+def _module_files() -> Dict[str, str]:
+    """Module name -> file, for every module of the package."""
+    out = {}
+    for root, _, files in os.walk(PKG):
+        for name in files:
+            if not name.endswith('.py'):
+                continue
+            path = osp.join(root, name)
+            rel = osp.relpath(path, REPO)[:-3].split(os.sep)
+            if rel[-1] == '__init__':
+                rel = rel[:-1]
+            out['.'.join(rel)] = path
+    return out
+
+
+def _imports(name: str, path: str, modules: Dict[str, str]) -> Set[str]:
+    """mmexact modules imported by one file (relative imports resolved)."""
+    is_pkg = path.endswith('__init__.py')
+    package = name if is_pkg else name.rsplit('.', 1)[0]
+    deps = set()
+    for node in ast.walk(ast.parse(open(path).read())):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split('.')
+                base = base[:len(base) - (node.level - 1)]
+                mod = '.'.join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module
+            targets = [mod] + [f'{mod}.{a.name}' for a in node.names]
+        else:
+            continue
+        deps.update(t for t in targets if t in modules)
+    return deps
+
+
+def _closure(starts, modules):
+    seen, todo, parent = set(), list(starts), {}
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for dep in _imports(name, modules[name], modules):
+            if dep not in seen:
+                parent.setdefault(dep, name)
+                todo.append(dep)
+    return seen, parent
+
+
+def _is_exact(name: str) -> bool:
+    return any(name == e or name.startswith(e + '.') for e in EXACT)
+
+
+def test_generic_import_graph_has_no_exact_module():
+    modules = _module_files()
+    starts = [m for m in modules
+              if m in GENERIC_MODULES or any(
+                  m == p or m.startswith(p + '.') for p in GENERIC_PACKAGES)]
+    assert 'mmexact.models.backbones.utae' in starts
+    assert 'mmexact.datasets.transforms.loading' in starts
+    assert not any(_is_exact(m) for m in starts)
+    reached, parent = _closure(starts, modules)
+    bad = sorted(m for m in reached if _is_exact(m) or m in AGGREGATORS)
+
+    def chain(m):
+        out = [m]
+        while out[-1] in parent:
+            out.append(parent[out[-1]])
+        return ' <- '.join(out)
+
+    assert not bad, '\n'.join(chain(m) for m in bad)
+    # the check sees the Exact-specific edges that do exist
+    exact_reached, _ = _closure(['mmexact.models.decode_heads.cb_cam_head'],
+                                modules)
+    assert 'mmexact.models.decode_heads.sits_cam_head' in exact_reached
+
+
+RUNTIME = r'''
+import importlib, importlib.abc, sys, types
+repo, exact = sys.argv[1], sys.argv[2].split(',')
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if any(name == e or name.startswith(e + '.') for e in exact):
+            raise ImportError(f'generic code imported {name}')
+        return None
+
+sys.meta_path.insert(0, Block())
+# bare parent packages: skip the aggregating __init__ files
+for pkg in ('mmexact', 'mmexact.models', 'mmexact.models.decode_heads'):
+    mod = types.ModuleType(pkg)
+    mod.__path__ = [repo + '/' + pkg.replace('.', '/')]
+    sys.modules[pkg] = mod
+for name in sys.argv[3].split(','):
+    importlib.import_module(name)
+from mmseg.registry import MODELS, TRANSFORMS
+for key in ('UTAE', 'UNet3D', 'UNetConvLSTM', 'FPNConvLSTM', 'BiConvGRU',
+            'TSViT', 'SITSEncoderDecoder', 'SITSCAMSegmentor', 'SITSCAMHead',
+            'PAMR', 'TemporalAffinityRefiner', 'SITSDataPreProcessor'):
+    assert MODELS.get(key) is not None, key
+assert TRANSFORMS.get('LoadSITSSample') is not None
+loaded = sorted(m for m in sys.modules if any(
+    m == e or m.startswith(e + '.') for e in exact))
+assert not loaded, loaded
+print('ok')
+'''
+
+
+def test_generic_modules_import_and_register_without_exact():
+    """Import the generic packages with the Exact-specific modules blocked
+    (and without the package files that import everything)."""
+    names = list(GENERIC_PACKAGES) + list(GENERIC_MODULES)
+    env = dict(os.environ, PYTHONPATH=REPO)
+    out = subprocess.run(
+        [sys.executable, '-c', RUNTIME, REPO, ','.join(EXACT),
+         ','.join(names)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().endswith('ok')
+
+
+def test_runtime_check_catches_an_exact_import():
+    """The blocker works: importing an Exact module from the list fails."""
+    module = 'mmexact.models.prototypes'
+    env = dict(os.environ, PYTHONPATH=REPO)
+    out = subprocess.run(
+        [sys.executable, '-c', RUNTIME, REPO, ','.join(EXACT),
+         'mmexact.models.backbones,' + module],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    assert f'generic code imported {module}' in out.stderr
