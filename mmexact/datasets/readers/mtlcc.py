@@ -6,11 +6,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .registry import SITS_READERS
 from .tfrecord import parse_example, read_tfrecord
 from .validate import SITSDataError, validate_sits_sample
 
 __all__ = [
-    'MTLCC_BANDS', 'MTLCC_CLASS_IDS', 'read_mtlcc_record', 'read_mtlcc_tile'
+    'MTLCC_BANDS', 'MTLCC_CLASS_IDS', 'read_mtlcc_record', 'read_mtlcc_tile',
+    'load_mtlcc_sample'
 ]
 
 # Band order of ``img`` (axis 1): the x10, x20 and x60 groups, as stored.
@@ -166,3 +168,14 @@ def read_mtlcc_tile(path: str,
     validate_sits_sample(img, doy, labels, source,
                          max_label=len(MTLCC_CLASS_IDS), ignore_index=255)
     return dict(img=img, doy=doy, year=raw['year'][keep], labels=labels)
+
+
+@SITS_READERS.register_module(name='mtlcc')
+def load_mtlcc_sample(info: dict) -> Dict[str, np.ndarray]:
+    """Reader ``'mtlcc'``: ``info['window']`` (or the whole tile) of the
+    TFRecord tile ``info['img_path']``, unknown labels as
+    ``info['unknown_as']`` (default ``'background'``)."""
+    return read_mtlcc_tile(
+        info['img_path'],
+        unknown_as=info.get('unknown_as', 'background'),
+        window=info.get('window'))

@@ -5,9 +5,10 @@ from typing import Dict, Sequence, Tuple
 
 import numpy as np
 
+from .registry import SITS_READERS
 from .validate import SITSDataError, validate_sits_sample
 
-__all__ = ['dates_to_doy', 'read_pastis_window']
+__all__ = ['dates_to_doy', 'read_pastis_window', 'load_pastis_sample']
 
 
 def dates_to_doy(dates: Sequence, source: str = '') -> np.ndarray:
@@ -84,3 +85,11 @@ def read_pastis_window(s2_path: str, target_path: str, dates: Sequence,
     if labels is not None:
         labels = labels.astype(np.uint8)
     return dict(img=img, doy=doy[order], labels=labels)
+
+
+@SITS_READERS.register_module(name='pastis')
+def load_pastis_sample(info: dict) -> Dict[str, np.ndarray]:
+    """Reader ``'pastis'``: ``info['window']`` of the raw patch
+    ``info['img_path']`` (labels from ``info['target_path']`` if set)."""
+    return read_pastis_window(info['img_path'], info.get('target_path'),
+                              info['dates'], info['window'])

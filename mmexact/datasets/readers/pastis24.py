@@ -5,9 +5,10 @@ from typing import Dict
 import numpy as np
 
 from mmexact.utils.safe_pickle import safe_pickle_load
+from .registry import SITS_READERS
 from .validate import SITSDataError, validate_sits_sample
 
-__all__ = ['read_pastis24_window']
+__all__ = ['read_pastis24_window', 'load_pastis24_sample']
 
 
 def read_pastis24_window(path: str) -> Dict[str, np.ndarray]:
@@ -44,3 +45,9 @@ def read_pastis24_window(path: str) -> Dict[str, np.ndarray]:
         img=img,
         doy=np.asarray(doy).astype(np.int64),
         labels=labels.astype(np.uint8))
+
+
+@SITS_READERS.register_module(name='pastis24')
+def load_pastis24_sample(info: dict) -> Dict[str, np.ndarray]:
+    """Reader ``'pastis24'``: the window pickle at ``info['img_path']``."""
+    return read_pastis24_window(info['img_path'])

@@ -6,8 +6,7 @@ from mmcv.transforms import BaseTransform
 
 from mmseg.registry import TRANSFORMS
 from ..pastis_meta import PASTIS_VOID, image_labels_from_mask, remap_void
-from ..readers import (SITSDataError, read_mtlcc_tile, read_pastis24_window,
-                       read_pastis_window, read_pseudo_label)
+from ..readers import get_sits_reader, read_pseudo_label
 
 __all__ = ['LoadSITSSample']
 
@@ -16,10 +15,13 @@ __all__ = ['LoadSITSSample']
 class LoadSITSSample(BaseTransform):
     """Load one SITS sample (any supported layout) and its labels.
 
-    The dataset decides the layout through ``results['sits_format']``:
-    ``'pastis24'`` (a window pickle at ``img_path``), ``'pastis'`` (a
-    window of a raw ``DATA_S2`` patch) or ``'mtlcc'`` (a window of an MTLCC
-    TFRecord tile; ``unknown_as`` from the data info). Pixel labels have
+    The dataset decides the layout through ``results['sits_format']``, the
+    name of a reader registered in ``SITS_READERS``
+    (:mod:`mmexact.datasets.readers.registry`): ``'pastis24'`` (a window
+    pickle at ``img_path``), ``'pastis'`` (a window of a raw ``DATA_S2``
+    patch), ``'mtlcc'`` (a window of an MTLCC TFRecord tile; ``unknown_as``
+    from the data info), or any reader registered by another package — a
+    new layout needs no change here. Pixel labels have
     void (19) mapped to 255, the ignore index used everywhere in mmexact
     (MTLCC configs set ``void_label=None``: its reader already maps
     unknown to 0 or 255). Image-level labels (Exact's rule: crop class
@@ -61,19 +63,8 @@ class LoadSITSSample(BaseTransform):
 
     def _read(self, results: dict) -> dict:
         fmt = results.get('sits_format', 'pastis24')
-        if fmt == 'pastis24':
-            return read_pastis24_window(results['img_path'])
-        if fmt == 'pastis':
-            return read_pastis_window(results['img_path'],
-                                      results.get('target_path'),
-                                      results['dates'], results['window'])
-        if fmt == 'mtlcc':
-            return read_mtlcc_tile(
-                results['img_path'],
-                unknown_as=results.get('unknown_as', 'background'),
-                window=results.get('window'))
-        raise SITSDataError(f'{results.get("img_path")}: unknown '
-                            f'sits_format {fmt!r}')
+        reader = get_sits_reader(fmt, str(results.get('img_path')))
+        return reader(results)
 
     def transform(self, results: dict) -> dict:
         sample = self._read(results)
