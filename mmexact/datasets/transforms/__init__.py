@@ -1,6 +1,7 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 from .append_day_of_year import AppendDayOfYear
 from .drop_nodata_frames import DropNoDataFrames
+from .load_pseudo_label import LoadPseudoLabel
 from .loading import LoadSITSSample
 from .normalize import NormalizeSITS
 from .pack_sits_inputs import PackSITSInputs
@@ -12,5 +13,5 @@ from .sits_random_rot90 import SITSRandomRot90
 __all__ = [
     'LoadSITSSample', 'NormalizeSITS', 'PadOrCutSequence', 'AppendDayOfYear',
     'SITSRandomFlip', 'SITSRandomRot90', 'PackSITSInputs', 'DropNoDataFrames',
-    'SITSFlip'
+    'SITSFlip', 'LoadPseudoLabel'
 ]
