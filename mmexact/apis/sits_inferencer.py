@@ -8,8 +8,10 @@ of the model's input size laid out exactly like
 ``SITSEncoderDecoder.slide_inference`` (same grid, same order), whose
 scores are stitched by weighted averaging. Windows shared by two blocks are
 computed once and kept until their last block is done, so nothing is
-computed twice and the memory depends on the block size, not on the scene
-size.
+computed twice. Memory depends on the block size (the input of a block:
+at most T x C x (block + 2 window)^2 floats) and, through the window
+outputs kept along a block-row seam (width / stride x K x window^2
+floats), linearly on the scene width only.
 """
 import math
 import re
