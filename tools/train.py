@@ -13,6 +13,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmexact  # noqa: E402,F401  (registers components, checkpoint fix)
+import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
@@ -37,7 +38,14 @@ def parse_args(argv=None):
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='enable automatic mixed precision (GPU)')
+        help='automatic mixed precision: on GPUs AmpOptimWrapper (dynamic '
+        'loss scaling), on CPUs bfloat16 autocast (AutocastOptimWrapper)')
+    parser.add_argument(
+        '--amp-dtype',
+        choices=['float16', 'bfloat16'],
+        default=None,
+        help='autocast dtype of --amp (default: float16 on GPUs, bfloat16 '
+        'on CPUs)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -55,6 +63,31 @@ def parse_args(argv=None):
     return args
 
 
+def enable_amp(cfg: Config, dtype=None) -> None:
+    """Switch the config's ``OptimWrapper`` to mixed precision.
+
+    GPUs: mmengine's ``AmpOptimWrapper`` (float16 with dynamic loss scaling
+    unless ``dtype='bfloat16'``). CPUs: :class:`AutocastOptimWrapper`
+    (bfloat16, no scaling; float16 on request).
+    """
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper in ('AmpOptimWrapper', 'AutocastOptimWrapper'):
+        print_log('AMP is already enabled in the config',
+                  logger='current', level=logging.WARNING)
+        return
+    if wrapper != 'OptimWrapper':
+        raise ValueError(
+            f'--amp needs optim_wrapper.type OptimWrapper, got {wrapper}')
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+        if dtype is not None:
+            cfg.optim_wrapper.dtype = dtype
+    else:
+        cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+        cfg.optim_wrapper.dtype = dtype or 'bfloat16'
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
@@ -68,15 +101,7 @@ def main(argv=None):
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
-        wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper == 'AmpOptimWrapper':
-            print_log('AMP is already enabled in the config',
-                      logger='current', level=logging.WARNING)
-        else:
-            assert wrapper == 'OptimWrapper', (
-                f'--amp needs optim_wrapper.type OptimWrapper, got {wrapper}')
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+        enable_amp(cfg, args.amp_dtype)
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:

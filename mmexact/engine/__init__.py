@@ -1,4 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 from .hooks import *  # noqa: F401,F403
+from .optimizers import *  # noqa: F401,F403
 from .runner import *  # noqa: F401,F403
 from .schedulers import *  # noqa: F401,F403
