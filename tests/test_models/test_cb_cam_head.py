@@ -473,3 +473,20 @@ def test_chunk_size(repo_root):
         ref['decode.loss_cbl'].item(), rel=1e-5)
     assert out['decode.loss_tap'].item() == pytest.approx(
         ref['decode.loss_tap'].item(), rel=1e-6)
+
+
+def test_schedule_check(repo_root):
+    head = _model(repo_root).decode_head  # warm-up at step 4000
+    ok = dict(last_step=15200, checkpoint_steps=[1000 * i
+                                                 for i in range(1, 16)])
+    head.check_train_schedule(ok)
+    with pytest.raises(ValueError, match='prototype learning starts at step '
+                       '4000.*training ends at step 1900'):
+        head.check_train_schedule(dict(last_step=1900,
+                                       checkpoint_steps=[1000, 1900]))
+    # one checkpoint kept after the warm-up (e.g. max_keep_ckpts=1)
+    with pytest.raises(ValueError, match='only 1 kept checkpoint'):
+        head.check_train_schedule(dict(last_step=15200,
+                                       checkpoint_steps=[15200]))
+    head.check_train_schedule(dict(last_step=15200,
+                                   checkpoint_steps=[4000, 15200]))
