@@ -500,7 +500,8 @@ class SITSInferencer:
                 out = self.forward(self.prepare(np.stack(wins), doy,
                                                 source.name))
                 for (key, valid), o in zip(keep, out):
-                    cache[key] = (o, valid)
+                    # a copy: a view would keep the whole batch alive
+                    cache[key] = (o.copy(), valid)
             if bar is not None:
                 for _ in chunk:
                     bar.update()
