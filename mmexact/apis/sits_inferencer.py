@@ -306,20 +306,24 @@ class SITSInferencer:
 
     def _default_window(self) -> Tuple[int, int]:
         """The backbone's ``img_size``, else the slide ``crop_size``, the
-        data preprocessor's ``size`` or the test dataset's
-        ``window_size``."""
+        data preprocessor's ``size`` or the test / train dataset's
+        ``window_size`` (fully convolutional backbones need ``window``)."""
         size = getattr(self.model.backbone, 'img_size', None)
         if size is None:
             test_cfg = self.model.test_cfg or {}
             size = test_cfg.get('crop_size', None)
         if size is None:
             size = getattr(self.model.data_preprocessor, 'size', None)
+        for key in ('test_dataloader', 'train_dataloader'):
+            if size is None:
+                loader = self.cfg.get(key, None) or {}
+                size = (loader.get('dataset', None) or {}).get(
+                    'window_size', None)
         if size is None:
-            loader = self.cfg.get('test_dataloader', None) or {}
-            size = (loader.get('dataset', None) or {}).get(
-                'window_size', None)
-        if size is None:
-            raise ValueError('cannot tell the model input size: pass window')
+            raise ValueError(
+                f'{type(self.model.backbone).__name__} has no fixed input '
+                'size: pass window (e.g. 24 for a model trained on PASTIS24 '
+                'windows, 128 for whole PASTIS patches)')
         return self._pair(size)
 
     def _default_stride(self) -> Tuple[int, int]:

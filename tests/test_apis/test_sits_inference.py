@@ -212,6 +212,23 @@ def test_array_errors():
                    'nope.pth')
 
 
+def test_fully_convolutional_baseline_needs_a_window():
+    """U-TAE has no fixed input size: the window must be given; with it
+    the map equals slide inference."""
+    torch.manual_seed(0)
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'utae',
+                                   'utae_1xb48-100e_pastis24-24x24.py'))
+    cfg.test_dataloader.dataset.pipeline = sits_pipeline(6)
+    model = init_model(cfg)
+    img = _scene(24, 34)
+    with pytest.raises(ValueError, match='UTAE has no fixed input size: '
+                       'pass window'):
+        inference_sits(model, img, DOY)
+    out = inference_sits(model, img, DOY, window=24, block_size=24)
+    np.testing.assert_allclose(out['seg_logits'], _slide(model, img, DOY),
+                               atol=1e-5)
+
+
 def test_dates_as_calendar_dates():
     torch.manual_seed(0)
     model = init_model(_cfg('tsvit/tsvit_1xb48-100e_pastis24-24x24.py',
