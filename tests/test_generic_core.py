@@ -14,6 +14,10 @@ import subprocess
 import sys
 from typing import Dict, Set
 
+import pytest
+
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PKG = osp.join(REPO, 'mmexact')
 

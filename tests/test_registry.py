@@ -4,6 +4,8 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 from mmseg.registry import (DATASETS, HOOKS, LOOPS, METRICS, MODELS,
                             PARAM_SCHEDULERS, TRANSFORMS)
 
@@ -34,6 +36,7 @@ def test_all_names_registered_in_mmseg_scope():
             assert cls.__module__.startswith('mmexact.'), name
 
 
+@pytest.mark.slow
 def test_names_do_not_collide_with_mmseg():
     """Run in a fresh interpreter: mmseg alone, then mmexact on top."""
     code = (
@@ -81,6 +84,7 @@ print(json.dumps(dict(
 '''
 
 
+@pytest.mark.slow
 def test_config_alone_registers_everything_once(tmp_path, repo_root):
     """A config's ``custom_imports`` registers mmexact in a fresh
     interpreter (nothing imported by hand), a later ``import mmexact`` and

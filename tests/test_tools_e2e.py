@@ -17,6 +17,8 @@ from PIL import Image
 
 from mmexact.testing import tiny_run_config
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 

@@ -55,6 +55,7 @@ def test_window_starts_is_the_slide_grid():
     assert window_starts(72, 24, 24).tolist() == [0, 24, 48]
 
 
+@pytest.mark.slow
 def test_stitched_blocks_equal_slide_inference():
     """Blocks of 32 px on a 50 x 62 scene (seams inside windows): the
     stitched logits are bitwise those of SITSEncoderDecoder.slide_inference

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.e2e
+
 SCRIPT = r'''
 import ctypes, sys
 import torch

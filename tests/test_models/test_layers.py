@@ -90,6 +90,7 @@ def _plain_layer(layer, x, mask, mode):
     return h + layer.ffn.fc2(F.gelu(layer.ffn.fc1(layer.norm2(h))))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('mode', ['standard', 'exact_cls', 'exact_seg'])
 @pytest.mark.parametrize('chunk', [4096, 5])
 def test_fused_layer_equals_plain_layer(mode, chunk, monkeypatch):

@@ -69,6 +69,7 @@ def _train(model, dtype):
     return history
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
 def test_training_steps_close_to_fp32(repo_root, dtype):
     ref = _train(_model(repo_root), None)

@@ -20,6 +20,8 @@ import sys
 import pytest
 import torch
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG = osp.join(REPO, 'configs', '_base_', 'models', 'exact_tsvit.py')
 STEPS = (1, 2, 3)  # training steps; prototypes start at step 2

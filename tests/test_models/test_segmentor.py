@@ -1,4 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
+import pytest
 import torch
 from mmengine.config import ConfigDict
 from mmengine.optim import OptimWrapper
@@ -48,6 +49,7 @@ def test_segmentor_contract():
     assert res[0].pred_sem_seg.data.shape == (1, 24, 24)
 
 
+@pytest.mark.slow
 def test_slide_inference_maps_large_patches():
     """A 24 x 24 model labels a larger patch; non-overlapping slide equals
     whole inference of each 24 x 24 crop."""

@@ -153,6 +153,7 @@ def test_batched_equals_per_map_calls():
         refiner(feats[:, :2], maps)
 
 
+@pytest.mark.slow
 def test_gradients_flow_to_features_and_maps():
     g = torch.Generator().manual_seed(7)
     feats = torch.randn(2, 3, 5, 5, generator=g, dtype=torch.float64)

@@ -17,6 +17,8 @@ from PIL import Image
 from mmexact.testing import tiny_run_config
 from mmseg.registry import MODELS
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(REPO, 'configs')
 

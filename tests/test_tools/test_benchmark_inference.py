@@ -8,6 +8,8 @@ import pytest
 
 from mmexact.testing import TINY_BACKBONE
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tools'))
 import benchmark_inference  # noqa: E402

@@ -16,6 +16,8 @@ from mmengine.config import Config
 from mmexact.testing import tiny_run_config
 from mmseg.registry import MODELS
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CAM = osp.join(REPO, 'configs', 'cam')
 SUFFIXES = ('1xb48-20e_pastis24-24x24', '1xb48-20e_pastis-24x24',

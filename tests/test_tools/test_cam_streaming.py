@@ -3,6 +3,7 @@
 import gc
 import weakref
 
+import pytest
 import torch
 from mmengine.config import Config
 
@@ -10,6 +11,8 @@ from mmexact.apis import build_cam_dataloader, iter_cams
 from mmexact.evaluation import ThresholdSweep
 from mmexact.testing import TINY_BACKBONE, make_fake_pastis, sits_pipeline
 from mmseg.registry import MODELS
+
+pytestmark = pytest.mark.e2e
 
 
 def test_cams_for_2000_windows_are_not_held(tmp_path):

@@ -28,6 +28,8 @@ from mmexact.models.converters import (convert_exact_reference_checkpoint,
 from mmexact.utils import load_local_checkpoint
 from mmseg.registry import MODELS
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'exact', 'exact_tsvit_pastis.py')
 K, D, HEADS, MLP, GRID, P, BANDS, T = 18, 128, 4, 512, 12, 2, 10, 60

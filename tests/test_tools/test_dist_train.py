@@ -11,6 +11,8 @@ import pytest
 
 from mmexact.testing import tiny_run_config
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 EXTRA = """

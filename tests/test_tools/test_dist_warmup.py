@@ -21,6 +21,8 @@ import pytest
 
 from mmexact.testing import TINY_BACKBONE, make_fake_mtlcc, sits_pipeline
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FAMILIES = {
     'pastis24': 'exact/exact_tsvit_1xb48-20e_pastis24-24x24.py',

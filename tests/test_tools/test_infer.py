@@ -21,6 +21,8 @@ from mmexact.testing import TINY_BACKBONE, sits_pipeline
 from mmexact.testing.geotiff import UTM31_ORIGIN, write_geotiff, write_series
 from mmseg.registry import TRANSFORMS
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tools'))
 import infer  # noqa: E402

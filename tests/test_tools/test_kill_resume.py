@@ -13,6 +13,8 @@ import torch
 
 from mmexact.testing import tiny_run_config
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def _config(root, mode, checkpoint_interval=4):

@@ -13,6 +13,8 @@ from PIL import Image
 
 from mmseg.registry import DATASETS, MODELS
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 TINY = """

@@ -16,6 +16,8 @@ from mmexact.testing import sits_pipeline, tiny_segmentor_cfg
 from mmexact.visualization import SITSLocalVisualizer
 from mmseg.registry import DATASETS, MODELS
 
+pytestmark = pytest.mark.e2e
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
