@@ -26,6 +26,9 @@ $(STAMP): requirements.txt pyproject.toml Makefile
 test: install
 	$(PY) -m pytest -q tests
 
+test-fast: install
+	$(PY) -m pytest -q -m "not e2e and not slow" tests
+
 demo: install
 	$(PY) tools/run_demo.py
 
