@@ -43,4 +43,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SITSVisualizationHook', draw=False))
+    # CAM segmentors: tools/test.py --show-dir also draws the CAM of every
+    # class of the window's image labels
+    visualization=dict(
+        type='SITSVisualizationHook', draw=False, draw_cams=True))
