@@ -83,12 +83,18 @@ class SDPAttention(BaseModule):
         projection; see :meth:`forward`."""
         n, _, length, _ = q.shape
         mask = None if key_mask is None else key_mask[:, None, None, :]
-        out = F.scaled_dot_product_attention(
-            q,
-            k,
-            v,
-            attn_mask=mask,
-            dropout_p=self.attn_drop if self.training else 0.)
+        dropout = self.attn_drop if self.training else 0.
+        if q.device.type == 'cpu' and q.dtype in (torch.bfloat16,
+                                                  torch.float16):
+            # The CPU attention kernel's backward is about 2x slower in
+            # bf16 than in fp32 (torch 2.13): attend on fp32 copies
+            with torch.autocast('cpu', enabled=False):
+                out = F.scaled_dot_product_attention(
+                    q.float(), k.float(), v.float(), attn_mask=mask,
+                    dropout_p=dropout).to(q.dtype)
+        else:
+            out = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=mask, dropout_p=dropout)
         out = out.transpose(1, 2).reshape(n, length,
                                           self.num_heads * self.head_dims)
         out = self.proj_drop(self.proj(out))

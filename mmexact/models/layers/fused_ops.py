@@ -191,6 +191,10 @@ class _NormLinears(torch.autograd.Function):
                 u_low = _low(u, dtype)
                 acc = torch.zeros_like(u) if grad_u is None else \
                     grad_u[sl].clone()
+                # low precision: the products of the blocks are summed in
+                # the autocast dtype (as one Linear's input gradient would
+                # be), then added to the float32 gradient once
+                acc_low = None
                 for g, w, gw in zip(grad_outs, ws,
                                     grad_w.chunk(ctx.chunks)):
                     if g is None:
@@ -200,7 +204,10 @@ class _NormLinears(torch.autograd.Function):
                         acc.addmm_(g[sl], w)
                     else:
                         gw += torch.mm(g[sl].t(), u_low)
-                        acc += torch.mm(g[sl], w)
+                        acc_low = torch.mm(g[sl], w) if acc_low is None \
+                            else acc_low.addmm_(g[sl], w)
+                if acc_low is not None:
+                    acc += acc_low
                 stat = (None, None) if eps is None else (mean[sl], rstd[sl])
                 gx, *g_ln = _layer_norm_backward(acc, x2[sl], *stat, ln_w,
                                                  ln_b, eps)
