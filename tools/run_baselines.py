@@ -196,7 +196,8 @@ def exact_rows(work: str, data_root: str, opts: List[str], epochs: int,
         pipe = osp.join(work, 'exact')
         tool = osp.join(TOOLS, 'run_exact_pipeline.py')
         args = [tool, config, '--work-dir', pipe, '--select', 'oa',
-                '--cfg-options'] + opts + exact_options(epochs, mini)
+                '--cfg-options'] + opts + [
+                    '--stage1-cfg-options'] + exact_options(epochs, mini)
         timing = osp.join(pipe, 'train_time.json')
         if not osp.isfile(timing):
             t1 = _run(args + ['--stop-after', 'stage1'])

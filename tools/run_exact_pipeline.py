@@ -129,6 +129,9 @@ def main(argv=None) -> Dict:
                         help='default: the stage-1 config\'s stage2_config')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='key=value overrides for both stages')
+    parser.add_argument('--stage1-cfg-options', nargs='+', default=[],
+                        help='key=value overrides for stage 1 only (its '
+                        'training, CAM test and threshold sweep)')
     parser.add_argument('--stage2-cfg-options', nargs='+', default=[])
     parser.add_argument('--sweep-checkpoints', nargs='+',
                         help='stage-1 checkpoints for the sweep (default: '
@@ -146,9 +149,10 @@ def main(argv=None) -> Dict:
 
     from mmengine.config import Config, DictAction
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
+    opts1 = args.cfg_options + args.stage1_cfg_options
+    if opts1:
         parsed = argparse.Namespace()
-        DictAction([], 'opts')(parser, parsed, args.cfg_options)
+        DictAction([], 'opts')(parser, parsed, opts1)
         cfg.merge_from_dict(parsed.opts)
     stage2 = args.stage2_config or osp.join(
         osp.dirname(args.config), cfg.get('stage2_config', ''))
@@ -164,12 +168,12 @@ def main(argv=None) -> Dict:
     def stop(stage: str) -> bool:
         return args.stop_after == stage
 
-    _train(args.config, dirs['stage1'], args.cfg_options)
+    _train(args.config, dirs['stage1'], opts1)
     last1 = _checkpoints(dirs['stage1'])[-1]
     summary['stage1_checkpoint'] = osp.relpath(last1, work)
     if not stop('stage1'):
         cam = _test(args.config, last1, dirs['stage1'],
-                    osp.join(work, 'cam_metrics.json'), args.cfg_options)
+                    osp.join(work, 'cam_metrics.json'), opts1)
         summary['cam_mIoU'] = cam.get('mIoU')
         summary['cam_aAcc'] = cam.get('aAcc')
     if not (stop('stage1') or stop('cam')):
@@ -179,15 +183,20 @@ def main(argv=None) -> Dict:
                  + _sweep_checkpoints(cfg, dirs['stage1'],
                                       args.sweep_checkpoints)
                  + ['--out-dir', pseudo, '--select', args.select] +
-                 (['--cfg-options'] + args.cfg_options
-                  if args.cfg_options else []))
+                 (['--cfg-options'] + opts1 if opts1 else []))
         with open(sweep_json) as f:
             sweep = json.load(f)
         summary['pseudo_label'] = sweep['selection']
     if args.stop_after in (None, 'stage2', 'test'):
-        opts = args.cfg_options + args.stage2_cfg_options + [
-            f'train_dataloader.dataset.pseudo_label_dir={pseudo}'
-        ]
+        from mmexact.apis import pseudo_label_options
+        cfg2 = Config.fromfile(stage2)
+        opts = args.cfg_options + args.stage2_cfg_options
+        if opts:
+            parsed = argparse.Namespace()
+            DictAction([], 'opts')(parser, parsed, opts)
+            cfg2.merge_from_dict(parsed.opts)
+        # the stage-2 training pipeline reads them (LoadPseudoLabel)
+        opts = opts + pseudo_label_options(cfg2, pseudo)
         _train(stage2, dirs['stage2'], opts)
         best = _best_stage2(dirs['stage2'])
         summary['stage2_checkpoint'] = osp.relpath(best, work)

@@ -39,7 +39,8 @@ __all__ = [
     'build_cam_model', 'load_cam_checkpoint', 'build_cam_dataloader',
     'ShardedBatchSampler', 'sample_name', 'iter_cams', 'sweep_cams',
     'sweep_checkpoints', 'sweep_cached', 'checkpoint_cache_dir',
-    'select_best', 'dump_sweep', 'write_pseudo_labels'
+    'select_best', 'dump_sweep', 'write_pseudo_labels',
+    'pseudo_label_options'
 ]
 
 
@@ -148,11 +149,11 @@ def build_cam_dataloader(cfg: Config,
     loader_cfg = cfg.get(f'{split}_dataloader')
     if loader_cfg is None:
         raise KeyError(f'config has no {split}_dataloader')
+    if _pseudo_label_steps(loader_cfg.dataset.get('pipeline') or []):
+        raise ValueError(f'the {split} pipeline reads pseudo labels '
+                         '(LoadPseudoLabel); CAMs must be evaluated against '
+                         'the ground truth')
     dataset = DATASETS.build(loader_cfg.dataset)
-    if getattr(dataset, 'pseudo_label_dir', None) is not None:
-        raise ValueError(f'the {split} dataset reads pseudo labels '
-                         '(pseudo_label_dir is set); CAMs must be evaluated '
-                         'against the ground truth')
     if max_samples is not None and max_samples < len(dataset):
         dataset = Subset(dataset, range(max(max_samples, 0)))
     if num_workers is None:
@@ -164,6 +165,40 @@ def build_cam_dataloader(cfg: Config,
                                           world),
         num_workers=num_workers,
         collate_fn=pseudo_collate)
+
+
+def _pseudo_label_steps(pipeline) -> List[int]:
+    return [i for i, t in enumerate(pipeline)
+            if isinstance(t, dict) and t.get('type') == 'LoadPseudoLabel']
+
+
+def pseudo_label_options(cfg: Config, pseudo_label_dir: str,
+                         split: str = 'train') -> List[str]:
+    """``--cfg-options`` pointing a split's ``LoadPseudoLabel`` at a folder.
+
+    Args:
+        cfg (Config): E.g. a stage-2 config.
+        pseudo_label_dir (str): Folder of the pseudo-label PNGs.
+        split (str): Dataloader whose pipeline reads them. Defaults to
+            ``'train'``.
+
+    Returns:
+        list[str]: ``<split>_dataloader.dataset.pipeline.<i>.
+        pseudo_label_dir=<dir>`` for every ``LoadPseudoLabel`` step.
+
+    Raises:
+        ValueError: If the pipeline has no ``LoadPseudoLabel``.
+    """
+    loader = cfg.get(f'{split}_dataloader') or {}
+    steps = _pseudo_label_steps(
+        (loader.get('dataset') or {}).get('pipeline') or [])
+    if not steps:
+        raise ValueError(
+            f'the {split} pipeline of the config has no LoadPseudoLabel '
+            'step: add dict(type=\'LoadPseudoLabel\', pseudo_label_dir=...) '
+            'after LoadSITSSample (see configs/exact/exact-stage2_*.py)')
+    return [f'{split}_dataloader.dataset.pipeline.{i}.pseudo_label_dir='
+            f'{pseudo_label_dir}' for i in steps]
 
 
 def sample_name(sample, index: int) -> str:
@@ -490,7 +525,7 @@ def write_pseudo_labels(model: nn.Module,
     """Write ``<out_dir>/<sample_id>.png`` for every window of this rank.
 
     8-bit grayscale PNGs at the window's size with values ``0..K``
-    (exact-method.md §7.2), as read by ``pseudo_label_dir`` datasets. With
+    (exact-method.md §7.2), as read by ``LoadPseudoLabel``. With
     a complete ``cache_dir`` the CAMs are read from it instead of being
     computed.
 

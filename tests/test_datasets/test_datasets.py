@@ -5,7 +5,6 @@ import shutil
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from mmexact.testing import sits_pipeline
 from mmexact.datasets import PASTIS24Dataset, PASTISDataset
@@ -76,23 +75,10 @@ def test_raw_windows_and_whole_patches(fake_pastis):
     assert whole.get_data_info(0)['window'] == (0, 0, 48, 48)
 
 
-def test_pseudo_label_override(fake_pastis24, tmp_path):
-    ds = PASTIS24Dataset(
-        data_root=fake_pastis24, folds=(1, ), pipeline=PIPELINE)
-    gt = ds[0]['data_samples']
-    for i in range(len(ds)):
-        sid = ds.get_data_info(i)['sample_id']
-        Image.fromarray(np.full((24, 24), 7, np.uint8)).save(
-            tmp_path / f'{sid}.png')
-    ds2 = PASTIS24Dataset(
-        data_root=fake_pastis24, folds=(1, ), pipeline=PIPELINE,
-        pseudo_label_dir=str(tmp_path))
-    s = ds2[0]['data_samples']
-    assert (s.gt_sem_seg.data == 7).all()
-    assert (s.gt_cls_label == gt.gt_cls_label).all()  # from ground truth
-    os.remove(tmp_path / '10000_1.png')
-    with pytest.raises(SITSDataError, match=r'1 pseudo-label file\(s\) '
-                       r'missing, e.g. .*10000_1.png'):
+def test_pseudo_labels_are_not_a_dataset_field(fake_pastis24, tmp_path):
+    """Pseudo labels are read by the LoadPseudoLabel transform (see
+    test_load_pseudo_label.py); the old dataset field says so."""
+    with pytest.raises(TypeError, match="dict\\(type='LoadPseudoLabel'"):
         PASTIS24Dataset(
             data_root=fake_pastis24, folds=(1, ), pipeline=PIPELINE,
             pseudo_label_dir=str(tmp_path))

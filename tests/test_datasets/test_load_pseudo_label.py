@@ -1,13 +1,20 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 """LoadPseudoLabel: pseudo labels come from a transform, not the dataset."""
+import glob
+import os.path as osp
+
 import numpy as np
 import pytest
+from mmengine.config import Config
 from PIL import Image
 
+from mmexact.apis import build_cam_dataloader, pseudo_label_options
 from mmexact.datasets import PASTIS24Dataset
 from mmexact.datasets.readers import SITSDataError
 from mmexact.datasets.transforms import LoadPseudoLabel
 from mmexact.testing import sits_pipeline
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _pipeline(pseudo_dir):
@@ -59,3 +66,46 @@ def test_errors_name_the_file(fake_pastis24, tmp_path):
         LoadPseudoLabel(str(tmp_path))(dict(results))
     with pytest.raises(ValueError, match='needs a pseudo_label_dir'):
         LoadPseudoLabel('')
+
+
+STAGE2 = sorted(glob.glob(osp.join(REPO, 'configs', 'exact',
+                                   'exact-stage2_*.py')))
+
+
+@pytest.mark.parametrize('path', STAGE2, ids=osp.basename)
+def test_stage2_configs_read_pseudo_labels_in_their_pipeline(path):
+    cfg = Config.fromfile(path)
+    base = Config.fromfile(osp.join(
+        REPO, 'configs', 'tsvit',
+        osp.basename(path).replace('exact-stage2_tsvit', 'tsvit')))
+    pipe = cfg.train_dataloader.dataset.pipeline
+    idx = [i for i, t in enumerate(pipe) if t.type == 'LoadPseudoLabel']
+    assert len(idx) == 1
+    assert pipe[idx[0]].pseudo_label_dir == cfg.pseudo_label_dir
+    # otherwise the supervised network's pipeline, unchanged
+    assert [t for t in pipe if t.type != 'LoadPseudoLabel'] == \
+        base.train_dataloader.dataset.pipeline
+    assert 'pseudo_label_dir' not in cfg.train_dataloader.dataset
+    # after loading, before any spatial augmentation and packing
+    before = [t.type for t in pipe[:idx[0]]]
+    assert before[0] == 'LoadSITSSample'
+    assert not {'SITSRandomFlip', 'SITSRandomRot90',
+                'PackSITSInputs'} & set(before)
+    # validation and test keep the ground truth
+    for key in ('val_dataloader', 'test_dataloader'):
+        assert cfg[key] == base[key]
+    opts = pseudo_label_options(cfg, '/p')
+    assert opts == [
+        f'train_dataloader.dataset.pipeline.{idx[0]}.pseudo_label_dir=/p']
+    text = open(path).read()  # the command in the header uses that index
+    if '--cfg-options' in text:
+        assert opts[0].replace('/p', 'DIR') in text
+    with pytest.raises(ValueError, match='pipeline reads pseudo labels'):
+        build_cam_dataloader(cfg, 'train')
+
+
+def test_pseudo_label_options_need_the_transform():
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'tsvit',
+                                   'tsvit_1xb16-8e_demo-24x24.py'))
+    with pytest.raises(ValueError, match='has no LoadPseudoLabel step'):
+        pseudo_label_options(cfg, '/p')

@@ -27,7 +27,10 @@ def test_pipeline_end_to_end_and_resumable(tmp_path, fake_pastis24):
         tiny_run_config(
             osp.join(configs, 'exact',
                      'exact-stage2_tsvit_1xb48-100e_pastis24-24x24.py'),
-            fake_pastis24, 4, val_interval=2))
+            fake_pastis24, 4, val_interval=2,
+            # stage 2 reads the pseudo labels; the pipeline sets the folder
+            train_augment=[dict(type='LoadPseudoLabel',
+                                pseudo_label_dir='set-by-the-pipeline')]))
     work = tmp_path / 'work'
     cmd = [sys.executable, osp.join(REPO, 'tools', 'run_exact_pipeline.py'),
            str(tmp_path / 'stage1.py'), '--work-dir', str(work)]

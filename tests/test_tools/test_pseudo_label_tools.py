@@ -125,8 +125,11 @@ def test_generate_pseudo_labels(stage1, tmp_path, capsys):
         valid += int(mask.sum())
     assert abs(correct / valid - sel['OA']) < 1e-12
 
-    # stage 2 reads them back through pseudo_label_dir
-    dataset = DATASETS.build(dict(data_cfg, pseudo_label_dir=str(out)))
+    # stage 2 reads them back through LoadPseudoLabel
+    pipeline = list(data_cfg['pipeline'])
+    pipeline.insert(-1, dict(type='LoadPseudoLabel',
+                             pseudo_label_dir=str(out)))
+    dataset = DATASETS.build(dict(data_cfg, pipeline=pipeline))
     sample = dataset[0]['data_samples']
     sid = sample.metainfo['sample_id']
     np.testing.assert_array_equal(

@@ -17,8 +17,7 @@ tileids = 'datasets/full/240/tileids/'
 # padded (frames marked by day of year 0) and longer series subsampled.
 max_seq_len = 16
 load = dict(
-    type='LoadSITSSample', num_image_classes=17, num_classes=18,
-    void_label=None)
+    type='LoadSITSSample', num_image_classes=17, void_label=None)
 # TSViT scales reflectance by 1e-4 with no centring: mean 0, std 1e4.
 norm = dict(type='NormalizeSITS', mean=[0.] * 13, std=[10000.] * 13)
 train_pipeline = [

@@ -6,7 +6,7 @@ from mmcv.transforms import BaseTransform
 
 from mmseg.registry import TRANSFORMS
 from ..pastis_meta import PASTIS_VOID, image_labels_from_mask, remap_void
-from ..readers import get_sits_reader, read_pseudo_label
+from ..readers import get_sits_reader
 
 __all__ = ['LoadSITSSample']
 
@@ -26,13 +26,14 @@ class LoadSITSSample(BaseTransform):
     (MTLCC configs set ``void_label=None``: its reader already maps
     unknown to 0 or 255). Image-level labels (Exact's rule: crop class
     present iff it covers > 1 % of the window) are derived from the
-    *ground-truth* pixel labels. When the dataset gives a pseudo-label map
-    (``seg_map_path``), it replaces the pixel labels afterwards.
+    *ground-truth* pixel labels; the presence rule is set by
+    ``min_class_fraction``. Pseudo labels (Exact's stage 2) replace the
+    pixel labels in a later step of the pipeline (``LoadPseudoLabel``).
 
     Required Keys:
 
     - sits_format, img_path
-    - seg_map_path (optional), target_path, dates, window (raw layout)
+    - target_path, dates, window (raw layout)
     - window, unknown_as (MTLCC, optional)
 
     Added Keys:
@@ -45,20 +46,19 @@ class LoadSITSSample(BaseTransform):
     Args:
         num_image_classes (int): Foreground classes of the image-level
             label. Defaults to 18 (PASTIS).
-        min_class_fraction (float): Presence threshold. Defaults to 0.01.
-        num_classes (int): Valid pseudo-label values are
-            ``0..num_classes-1`` (and 255). Defaults to 19.
+        min_class_fraction (float): Presence threshold: a class is present
+            iff it covers strictly more than this fraction of the window
+            (void and ignored pixels count in the denominator). Defaults
+            to 0.01 (Exact's rule).
         void_label (int): Raw void value, mapped to 255. Defaults to 19.
     """
 
     def __init__(self,
                  num_image_classes: int = 18,
                  min_class_fraction: float = 0.01,
-                 num_classes: int = 19,
                  void_label: Optional[int] = PASTIS_VOID) -> None:
         self.num_image_classes = num_image_classes
         self.min_class_fraction = min_class_fraction
-        self.num_classes = num_classes
         self.void_label = void_label
 
     def _read(self, results: dict) -> dict:
@@ -87,9 +87,6 @@ class LoadSITSSample(BaseTransform):
             labels, self.num_image_classes, self.min_class_fraction, ignore)
         if self.void_label is not None:
             labels = remap_void(labels, self.void_label)
-        if results.get('seg_map_path'):
-            labels = read_pseudo_label(results['seg_map_path'],
-                                       img.shape[-2:], self.num_classes)
         results['gt_seg_map'] = labels
         results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in results['seg_fields']:
@@ -99,5 +96,4 @@ class LoadSITSSample(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_image_classes='
                 f'{self.num_image_classes}, min_class_fraction='
-                f'{self.min_class_fraction}, num_classes={self.num_classes},'
-                f' void_label={self.void_label})')
+                f'{self.min_class_fraction}, void_label={self.void_label})')
