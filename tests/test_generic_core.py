@@ -138,7 +138,8 @@ for key in ('UTAE', 'UNet3D', 'UNetConvLSTM', 'FPNConvLSTM', 'BiConvGRU',
             'TSViT', 'SITSEncoderDecoder', 'SITSCAMSegmentor', 'SITSCAMHead',
             'PAMR', 'TemporalAffinityRefiner', 'SITSDataPreProcessor'):
     assert MODELS.get(key) is not None, key
-assert TRANSFORMS.get('LoadSITSSample') is not None
+for key in ('LoadSITSSample', 'LoadPseudoLabel'):
+    assert TRANSFORMS.get(key) is not None, key
 loaded = sorted(m for m in sys.modules if any(
     m == e or m.startswith(e + '.') for e in exact))
 assert not loaded, loaded
