@@ -43,8 +43,8 @@ def test_benchmark_inference_report(tmp_path, capsys):
     assert rep['tile_hours_by_area'] == pytest.approx(
         12100 / rep["km2_per_hour"], rel=1e-2, abs=0.01)
     assert rep['km2_per_cpu_hour'] == pytest.approx(
-        40 * 40 * 1e-4 / rep['cpu_seconds'] * 3600, rel=0.01)
+        40 * 40 * 1e-4 / rep['cpu_seconds'] * 3600, rel=0.02)
     assert rep['tile_cpu_hours'] == pytest.approx(
-        686**2 * rep['cpu_seconds'] / 4 / 3600, rel=0.01, abs=0.01)
+        686**2 * rep['cpu_seconds'] / 4 / 3600, rel=0.02, abs=0.01)
     assert '| one 110 x 110 km tile (470,596 windows) |' in \
         capsys.readouterr().out
