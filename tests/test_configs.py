@@ -35,6 +35,7 @@ def fake_mtlcc(tmp_path_factory) -> str:
 
 @pytest.mark.parametrize('path', CONFIGS,
                          ids=[osp.relpath(p, REPO) for p in CONFIGS])
+@pytest.mark.slow
 def test_config_builds(path, fake_pastis24, fake_mtlcc):
     cfg = Config.fromfile(path)
     assert cfg.custom_imports['imports'] == ['mmexact']

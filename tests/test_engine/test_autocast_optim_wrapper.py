@@ -38,6 +38,7 @@ def test_forward_in_bf16_parameters_and_gradients_in_fp32():
                                                        lr=0.1))
 
 
+@pytest.mark.e2e
 def test_train_tool_amp_on_cpu(tmp_path, fake_pastis24):
     cfg = tmp_path / 'cfg.py'
     cfg.write_text(tiny_run_config(
