@@ -6,6 +6,7 @@ from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor
 
+from .act_ffn import ActFFN
 from .attention import SDPAttention
 from .gelu_ffn import GeluFFN
 
@@ -29,7 +30,11 @@ class TransformerLayer(BaseModule):
         residual_mode (str): One of :data:`RESIDUAL_MODES`.
         drop_rate (float): Dropout in attention output and FFN.
         norm_cfg (dict): Norm layer config. Defaults to ``dict(type='LN')``.
-        act_cfg (dict): FFN activation. Defaults to ``dict(type='GELU')``.
+        act_cfg (dict): FFN activation, any of mmcv's registry. The exact
+            (erf) GELU, ``dict(type='GELU')`` (default), runs through the
+            memory-lean :class:`GeluFFN`; any other activation (ReLU, SiLU,
+            ``GELU`` with ``approximate='tanh'``, ...) through the plain
+            :class:`ActFFN`. Both have the same parameters.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -52,9 +57,11 @@ class TransformerLayer(BaseModule):
         self.attn = SDPAttention(
             embed_dims, num_heads, head_dims, proj_drop=drop_rate)
         self.norm2 = build_norm_layer(norm_cfg, embed_dims)[1]
-        if act_cfg.get('type') != 'GELU':
-            raise ValueError('only GELU feed-forward blocks are supported')
-        self.ffn = GeluFFN(embed_dims, ffn_dims, drop_rate)
+        if dict(act_cfg) in (dict(type='GELU'),
+                             dict(type='GELU', approximate='none')):
+            self.ffn = GeluFFN(embed_dims, ffn_dims, drop_rate)
+        else:
+            self.ffn = ActFFN(embed_dims, ffn_dims, act_cfg, drop_rate)
 
     def forward(self,
                 x: Tensor,
