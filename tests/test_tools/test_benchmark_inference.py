@@ -15,6 +15,7 @@ sys.path.insert(0, osp.join(REPO, 'tools'))
 import benchmark_inference  # noqa: E402
 
 
+@pytest.mark.e2e
 def test_benchmark_inference_report(tmp_path, capsys):
     cfg = tmp_path / 'tiny.py'
     base = osp.join(REPO, 'configs', 'tsvit',

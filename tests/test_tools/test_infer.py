@@ -77,6 +77,7 @@ def _slide(model, img):
             [dict(img_shape=(h, w), ori_shape=(h, w))])[0].numpy()
 
 
+@pytest.mark.e2e
 def test_tool_output_equals_slide_inference(tmp_path, tiny_model):
     """The stitched class map of the tool is bitwise the argmax of
     SITSEncoderDecoder.slide_inference on the same array (one window per
@@ -133,6 +134,7 @@ def test_tool_output_equals_slide_inference(tmp_path, tiny_model):
     assert api['dates'] == DATES
 
 
+@pytest.mark.e2e
 def test_tool_parcels_and_uint8_scores(tmp_path, tiny_model):
     import geopandas as gpd
     from shapely.geometry import box
@@ -168,6 +170,7 @@ def test_tool_parcels_and_uint8_scores(tmp_path, tiny_model):
     assert abs(int(s[:, 10, 10].astype(int).sum()) - 250) <= 10  # sum 1
 
 
+@pytest.mark.slow
 def test_memory_bounded_on_large_scene(tmp_path, tiny_model, monkeypatch):
     """Streaming by 32 px blocks (24 px windows, stride 24, so windows
     straddle block seams): on a 192 x 192 scene (6 x 6 blocks) the peak of
@@ -206,6 +209,7 @@ def test_memory_bounded_on_large_scene(tmp_path, tiny_model, monkeypatch):
     assert peaks[192] - peaks[64] < (192 // 24 + 1) * 19 * 24 * 24 * 4
 
 
+@pytest.mark.e2e
 def test_cli_errors_name_the_file(tmp_path, tiny_model):
     cfg, ckpt = tiny_model
     (tmp_path / 'empty').mkdir()
