@@ -434,6 +434,7 @@ def test_temporal_clue_ignores_padding(repo_root):
         assert torch.allclose(got, v.permute(0, 2, 1), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_chunk_size(repo_root):
     head = dict(prototypes=dict(assignment='argmax'))
     one = _model(repo_root, head=dict(head, chunk_size=None))

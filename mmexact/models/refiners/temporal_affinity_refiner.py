@@ -61,9 +61,9 @@ class TemporalAffinityRefiner(BaseModule):
     neighbourhoods are concatenated (the softmax runs over all of them).
 
     All channels / classes are processed as one batched operation: inputs
-    may carry any number of leading dimensions. The arithmetic is float32
-    for every input dtype, also under autocast; the output has the dtype
-    of ``maps``.
+    may carry any number of leading dimensions. The arithmetic is at least
+    float32 for every input dtype, also under autocast; the output has
+    the dtype of ``maps``.
 
     Args:
         dilations (Sequence[int]): Stencil dilations. Defaults to (2, ).
@@ -148,11 +148,12 @@ class TemporalAffinityRefiner(BaseModule):
             raise ValueError(f'features {tuple(feats.shape)} do not match '
                              f'maps {tuple(maps.shape)}')
         h, w = maps.shape[-2:]
-        # float32 whatever the input dtype or autocast: in half precision
-        # sigma + 1e-8 rounds back to sigma and a flat neighbourhood
-        # (sigma = 0) would divide by zero
+        # at least float32 whatever the input dtype or autocast: in half
+        # precision sigma + 1e-8 rounds back to sigma and a flat
+        # neighbourhood (sigma = 0) would divide by zero
+        dtype = torch.promote_types(maps.dtype, torch.float32)
         with torch.autocast(maps.device.type, enabled=False):
-            f = feats.reshape(-1, *feats.shape[-3:]).float()
-            m = maps.reshape(-1, 1, h, w).float()
+            f = feats.reshape(-1, *feats.shape[-3:]).to(dtype)
+            m = maps.reshape(-1, 1, h, w).to(dtype)
             out = self.propagate(m, self.affinity(f))
         return out.view(*lead, h, w).to(maps.dtype)
