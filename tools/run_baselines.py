@@ -3,7 +3,9 @@
 
 Trains, on the synthetic PASTIS data of ``make demo`` and with the budget
 of the fully supervised demo network (1 process x batch 16, the same
-schedule, ``--epochs`` epochs, 8 by default):
+schedule, ``--epochs`` epochs, 8 by default; with fewer epochs the
+demo's 1-epoch LR warm-up and Exact's prototype warm-up (step 100) are
+scaled in proportion):
 
 - fully supervised segmentation: TSViT, U-TAE, UNet3D, U-Net + ConvLSTM,
   FPN + ConvLSTM, BiConvGRU (``configs/*/*_1xb16-8e_demo-24x24.py``),
@@ -108,8 +110,11 @@ def budget_options(data_root: str, epochs: int, mini: bool) -> List[str]:
             'train_cfg.max_epochs=None', 'train_cfg.max_iters=4',
             'default_hooks.checkpoint.interval=2'
         ]
+    # the demo's 1-epoch warm-up (at 1e-6) scaled with the budget, as
+    # Exact's prototype warm-up
     return opts + [
-        f'train_cfg.max_epochs={epochs}', f'param_scheduler.0.end={epochs}'
+        f'train_cfg.max_epochs={epochs}', f'param_scheduler.0.end={epochs}',
+        f'param_scheduler.0.warmup_epochs={round(epochs / DEMO_BUDGET)}'
     ]
 
 

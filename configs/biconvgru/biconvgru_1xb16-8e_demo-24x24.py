@@ -8,5 +8,5 @@ _base_ = [
     '../_base_/schedules/schedule_demo_8e.py', '../_base_/default_runtime.py'
 ]
 model = dict(
-    backbone=dict(embed_channels=16, hidden_channels=32),
-    decode_head=dict(in_channels=64, channels=64))
+    backbone=dict(embed_channels=16, hidden_channels=24),
+    decode_head=dict(in_channels=48, channels=48))

@@ -27,6 +27,10 @@ def test_budget_options_scale_the_schedule_and_exacts_warm_up():
     opts = tool.budget_options('/d', 3, mini=False)
     assert 'train_cfg.max_epochs=3' in opts
     assert 'param_scheduler.0.end=3' in opts
+    # the demo's 1 warm-up epoch of 8, scaled: none in 3 epochs
+    assert 'param_scheduler.0.warmup_epochs=0' in opts
+    assert 'param_scheduler.0.warmup_epochs=1' in tool.budget_options(
+        '/d', 8, mini=False)
     assert 'train_dataloader.dataset.pipeline.1.norm_file=' \
         '/d/NORM_S2_patch.json' in opts
     # demo: step 100 of 8 epochs -> the same fraction of 3 epochs
