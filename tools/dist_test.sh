@@ -1,15 +1,4 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [test.py args...]
-CONFIG=$1
-CHECKPOINT=$2
-NPROC=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 TOOLS=$(dirname "$0")
-PYTHON=${PYTHON:-python}
-exec "$PYTHON" -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$NPROC" --master_port="$PORT" \
-    "$TOOLS"/test.py "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"
+exec "$TOOLS"/dist_launch.sh "$3" "$TOOLS"/test.py "$1" "$2" "${@:4}"
