@@ -10,11 +10,6 @@ model = dict(
         type='SITSCAMHead',
         in_channels=128,
         num_classes=19,
-        loss_cls=dict(
-            type='CrossEntropyLoss', use_sigmoid=True, avg_non_ignore=True,
-            loss_weight=1.0, loss_name='loss_cls'),
-        loss_aux=dict(
-            type='CrossEntropyLoss', use_sigmoid=True, avg_non_ignore=True,
-            loss_weight=0.5, loss_name='loss_aux'),
+        # default losses: the reference's MLSM, weights 1 (global) and 0.5
         bg_threshold=0.35,
         cam_gating='gt'))
