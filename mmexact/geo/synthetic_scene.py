@@ -12,10 +12,10 @@ from rasterio.features import shapes
 from rasterio.transform import from_origin
 
 from ..datasets.pastis_meta import PASTIS_CLASSES, S2_BANDS
-from ..datasets.synthetic import SyntheticPASTISConfig
-from ..datasets.synthetic.calendar import make_tile_calendar
-from ..datasets.synthetic.regions import region_of_tile
-from ..datasets.synthetic.render import render_patch
+from ..testing.synthetic import SyntheticPASTISConfig
+from ..testing.synthetic.calendar import make_tile_calendar
+from ..testing.synthetic.regions import region_of_tile
+from ..testing.synthetic.render import render_patch
 
 __all__ = ['write_synthetic_scene']
 
@@ -35,7 +35,7 @@ def write_synthetic_scene(out_dir: str,
                           parcels_crs: Optional[str] = 'EPSG:4326') -> dict:
     """Render one synthetic scene and write it as per-date GeoTIFFs.
 
-    The scene is one patch of :mod:`mmexact.datasets.synthetic` (parcel
+    The scene is one patch of :mod:`mmexact.testing.synthetic` (parcel
     layout, phenology, clouds, no-data) of ``size`` x ``size`` 10 m
     pixels, written as ``s2/S2_<YYYYMMDD>.tif`` (int16, reflectance x 10000,
     band descriptions ``B02`` ... ``B12`` in PASTIS order, nodata -10000)

@@ -11,14 +11,14 @@ import pytest
 from mmexact.testing import sits_pipeline
 from mmexact.datasets import PASTIS24Dataset, PASTISDataset
 from mmexact.datasets.readers import dates_to_doy
-from mmexact.datasets.synthetic import (SyntheticPASTISConfig,
+from mmexact.testing.synthetic import (SyntheticPASTISConfig,
                                         dataset_label_statistics,
                                         make_synthetic_pastis,
                                         window_label_statistics)
-from mmexact.datasets.synthetic.covers import cover_fractions
-from mmexact.datasets.synthetic.parcels import make_layout
-from mmexact.datasets.synthetic.regions import region_of_tile
-from mmexact.datasets.synthetic.spectra import green_gain, mix_spectra
+from mmexact.testing.synthetic.covers import cover_fractions
+from mmexact.testing.synthetic.parcels import make_layout
+from mmexact.testing.synthetic.regions import region_of_tile
+from mmexact.testing.synthetic.spectra import green_gain, mix_spectra
 
 PIPELINE = sits_pipeline(60)
 SEQ_LEN = (33, 61)

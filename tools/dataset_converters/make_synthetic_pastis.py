@@ -7,7 +7,7 @@ Usage::
         [--num-patches 20] [--size 128] [--seed 0] [--pastis24] \
         [--workers 1] [--stats]
 
-See :mod:`mmexact.datasets.synthetic` for what the data model covers.
+See :mod:`mmexact.testing.synthetic` for what the data model covers.
 """
 import argparse
 import os.path as osp
@@ -18,7 +18,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
 from mmexact.datasets.pastis_meta import PASTIS_CLASSES  # noqa: E402
-from mmexact.datasets.synthetic import (  # noqa: E402
+from mmexact.testing.synthetic import (  # noqa: E402
     SyntheticPASTISConfig, dataset_label_statistics, make_synthetic_pastis)
 
 

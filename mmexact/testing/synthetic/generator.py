@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from ..pastis24_converter import convert_pastis_to_pastis24
+from mmexact.datasets.pastis24_converter import convert_pastis_to_pastis24
 from .atmosphere import NODATA
 from .calendar import TileCalendar, make_tile_calendar
 from .config import SyntheticPASTISConfig
@@ -177,7 +177,7 @@ def make_synthetic_pastis(root: str,
     with open(osp.join(root, 'SYNTHETIC.json'), 'w') as f:
         options = cfg.to_dict()
         options.pop('num_workers')  # does not change the output
-        json.dump(dict(generator='mmexact.datasets.synthetic',
+        json.dump(dict(generator='mmexact.testing.synthetic',
                        version=GENERATOR_VERSION, config=options),
                   f, indent=1)
     if pastis24 or pastis24_root is not None:
