@@ -4,11 +4,14 @@ import filecmp
 import json
 import os
 import os.path as osp
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from mmexact.testing import sits_pipeline
+from mmexact.testing import (fake_pastis_config, make_fake_pastis,
+                             sits_pipeline)
 from mmexact.datasets import PASTIS24Dataset, PASTISDataset
 from mmexact.datasets.readers import dates_to_doy
 from mmexact.testing.synthetic import (SyntheticPASTISConfig,
@@ -277,6 +280,11 @@ def test_config_validation(tmp_path):
         SyntheticPASTISConfig(size=16)
     with pytest.raises(ValueError, match='seq_len'):
         SyntheticPASTISConfig(seq_len=(40, 30))
+    with pytest.raises(ValueError, match='folds must give a fold in 1..5 '
+                       'for each of the 2 patches'):
+        SyntheticPASTISConfig(num_patches=2, folds=(1, ))
+    with pytest.raises(ValueError, match='folds'):
+        SyntheticPASTISConfig(num_patches=2, folds=(1, 6))
 
 
 def test_cli(tmp_path, repo_root, capsys):
@@ -295,3 +303,85 @@ def test_cli(tmp_path, repo_root, capsys):
                                '10000_3.pickle'))
     text = capsys.readouterr().out
     assert 'wrote 2 patches' in text and 'Soft winter wheat' in text
+
+
+def test_atmosphere_option_changes_the_sky_only(tmp_path):
+    """Same seed with and without the atmosphere: same labels and dates;
+    the clear-sky series has no clouds and no no-data, and the frames the
+    sky left untouched are identical."""
+    kwargs = dict(num_patches=2, size=32, num_tiles=1, seq_len=(8, 10),
+                  seed=4, cloud_rate=0.6, nodata_rate=0.2)
+    sky = make_synthetic_pastis(str(tmp_path / 'sky'), **kwargs)
+    clear = make_synthetic_pastis(str(tmp_path / 'clear'), atmosphere=False,
+                                  **kwargs)
+    dates = [[ft['properties']['dates-S2'] for ft in _features(root)]
+             for root in (sky, clear)]
+    assert dates[0] == dates[1]
+    same = bright = missing = 0
+    for pid in (10000, 10001):
+        assert (_target(sky, pid) == _target(clear, pid)).all()
+        a, b = _series(sky, pid), _series(clear, pid)
+        assert a.shape == b.shape
+        assert (b > -10000).all() and (b[:, 0] < 3000).all()
+        bright += int((a[:, 0] > 3000).sum())
+        missing += int((a == -10000).all(1).all((1, 2)).sum())
+        equal = [np.array_equal(a[t], b[t]) for t in range(len(a))]
+        same += sum(equal)
+        assert not all(equal)
+    assert bright > 0 and missing > 0 and same > 0
+
+
+def test_fake_pastis_is_a_preset_of_the_generator(tmp_path):
+    kwargs = dict(num_patches=6, size=48, num_frames=(4, 7), classes=(2, 3),
+                  seed=5)
+    fake = make_fake_pastis(str(tmp_path / 'fake'), **kwargs)
+    gen = make_synthetic_pastis(str(tmp_path / 'gen'),
+                                fake_pastis_config(**kwargs))
+    files = _files(fake)
+    assert files == _files(gen) and len(files) == 2 * 6 + 3
+    for rel in files:
+        assert filecmp.cmp(osp.join(fake, rel), osp.join(gen, rel),
+                           shallow=False), rel
+    with open(osp.join(fake, 'SYNTHETIC.json')) as f:
+        options = json.load(f)
+    assert options['generator'] == 'mmexact.testing.synthetic'
+    assert options['config']['atmosphere'] is False
+    features = _features(fake)
+    # one tile, IDs 10000 + i, folds i % 5 + 1
+    assert [ft['properties']['ID_PATCH'] for ft in features] == list(
+        range(10000, 10006))
+    assert [ft['properties']['Fold'] for ft in features] == [1, 2, 3, 4, 5, 1]
+    assert {ft['properties']['TILE'] for ft in features} == {'t30uxv'}
+    labels = set()
+    for ft in features:
+        pid = ft['properties']['ID_PATCH']
+        img = _series(fake, pid)
+        assert 4 <= img.shape[0] <= 7 and img.shape[1:] == (10, 48, 48)
+        assert img.shape[0] == len(ft['properties']['dates-S2'])
+        assert (img > -10000).all() and (img[:, 0] < 3000).all()  # clear
+        labels |= set(np.unique(_target(fake, pid)[0]).tolist())
+    assert {0, 2, 3} <= labels <= {0, 2, 3, 19}
+    # explicit folds
+    folds = _features(make_fake_pastis(
+        str(tmp_path / 'folds'), num_patches=3, folds=(4, 4, 2)))
+    assert [ft['properties']['Fold'] for ft in folds] == [4, 4, 2]
+
+
+@pytest.mark.slow
+def test_runtime_package_does_not_import_the_simulator():
+    """``import mmexact`` (the registration of every component) and its
+    datasets load nothing of mmexact.testing; the generator is no longer a
+    datasets module. The probe does see the simulator once the testing
+    package is imported."""
+    code = (
+        'import importlib.util, sys\n'
+        'import mmexact, mmexact.datasets\n'
+        'print(sorted(m for m in sys.modules\n'
+        '             if m.startswith("mmexact.testing")))\n'
+        'print(importlib.util.find_spec("mmexact.datasets.synthetic"))\n'
+        'import mmexact.testing\n'
+        'print("mmexact.testing.synthetic.render" in sys.modules)\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == ['[]', 'None', 'True']

@@ -1,6 +1,9 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 """Realistic synthetic PASTIS (raw layout, optionally PASTIS24).
 
+A data generator for demos, benchmarks and tests; the runtime package
+(``import mmexact``) does not import it.
+
 :func:`make_synthetic_pastis` writes ``DATA_S2``, ``ANNOTATIONS``,
 ``metadata.geojson`` and ``NORM_S2_patch.json`` exactly like PASTIS, so
 every PASTIS reader of mmexact works on it. It is deterministic: the
@@ -47,7 +50,16 @@ What is modelled
       reflectances), per-date gains; no-data (-10000) frames, whole or
       beyond a swath edge. ``NORM_S2_patch.json`` is computed from the
       generated values (no-data excluded), per fold.
-    * Folds 1..5, balanced, assigned at random (by seed).
+    * Folds 1..5, balanced, assigned at random (by seed), or given per
+      patch (``folds``).
+
+Cheap mode
+    ``atmosphere=False`` skips clouds, shadows, haze and no-data: clear,
+    fully valid series, everything else unchanged (same seed, same
+    labels and dates). With one tile, a few dates and a few crop classes
+    it is the preset of the small trees the tests write
+    (:func:`mmexact.testing.make_fake_pastis`, five 48 x 48 patches in
+    well under a second).
 
 What is not modelled
     Real geography and field statistics (parcel shapes are polygons of

@@ -52,6 +52,16 @@ class SyntheticPASTISConfig:
             PASTIS classes (1..18), keeping their relative prior; for
             small demos that cannot learn 18 classes in minutes. Defaults
             to None (all classes).
+        folds (tuple[int], optional): Fold (1..5) of each patch, in patch
+            order. Defaults to None: balanced folds in a random order
+            (by seed).
+        atmosphere (bool): Render clouds, cloud shadows, haze and no-data
+            frames. False gives clear-sky, fully valid series (the
+            per-date correction offsets and gains stay; ``cloud_rate``,
+            ``full_cloud_rate``, ``nodata_rate`` and
+            ``partial_nodata_rate`` are unused): the cheap mode of the
+            small trees the tests write
+            (:func:`mmexact.testing.make_fake_pastis`). Defaults to True.
         num_workers (int): Processes used to generate patches (the
             output is identical for any value). Defaults to 1.
     """
@@ -74,6 +84,8 @@ class SyntheticPASTISConfig:
     partial_nodata_rate: float = 0.015
     noise: float = 0.04
     crop_classes: Optional[Tuple[int, ...]] = None
+    folds: Optional[Tuple[int, ...]] = None
+    atmosphere: bool = True
     num_workers: int = 1
 
     def __post_init__(self) -> None:
@@ -90,6 +102,13 @@ class SyntheticPASTISConfig:
         if self.num_patches > 10000 * self.num_tiles:
             raise ValueError('at most 10000 patches per tile (ID_PATCH is '
                              '<tile + 1> * 10000 + <rank in the tile>)')
+        if self.folds is not None:
+            self.folds = tuple(int(k) for k in self.folds)
+            if len(self.folds) != self.num_patches or not set(
+                    self.folds) <= set(range(1, 6)):
+                raise ValueError(
+                    f'folds must give a fold in 1..5 for each of the '
+                    f'{self.num_patches} patches, got {self.folds}')
         lo, hi = self.seq_len
         if not 2 <= lo <= hi:
             raise ValueError(f'invalid seq_len {self.seq_len}')

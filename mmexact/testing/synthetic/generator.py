@@ -28,8 +28,12 @@ def _rng(cfg: SyntheticPASTISConfig, *key: int) -> np.random.Generator:
 
 
 def patch_plan(cfg: SyntheticPASTISConfig) -> List[dict]:
-    """Patch ids, tiles and folds (balanced 1..5, shuffled by seed)."""
-    folds = _rng(cfg, 2).permutation(cfg.num_patches) % 5 + 1
+    """Patch ids, tiles and folds (``cfg.folds``, or balanced 1..5
+    shuffled by seed)."""
+    if cfg.folds is not None:
+        folds = cfg.folds
+    else:
+        folds = _rng(cfg, 2).permutation(cfg.num_patches) % 5 + 1
     plan = []
     for i in range(cfg.num_patches):
         tile, rank = i % cfg.num_tiles, i // cfg.num_tiles

@@ -125,8 +125,12 @@ def render_patch(rng: np.random.Generator, cfg: SyntheticPASTISConfig,
     noise += band
     img += noise
     del noise, band
-    cloud = add_clouds(rng, img, tile, keep, sun)
-    nodata = add_nodata(rng, img.shape, cfg)
+    if cfg.atmosphere:
+        cloud = add_clouds(rng, img, tile, keep, sun)
+        nodata = add_nodata(rng, img.shape, cfg)
+    else:  # clear sky, every frame valid
+        cloud = np.zeros(num)
+        nodata = np.zeros((num, 1, size, size), bool)
     np.rint(img, out=img)
     np.clip(img, NODATA + 1, 32767, out=img)
     img = img.astype(np.int16)
