@@ -39,8 +39,8 @@ class FPNConvLSTM(BaseModule):
 
     `Fully convolutional recurrent networks for multidate crop recognition
     from multitemporal image sequences
-    <https://doi.org/10.1016/j.isprsjprs.2021.01.019>`_ (Martinez et al.,
-    ISPRS J. 2021), as configured in the PASTIS benchmark (Garnot &
+    <https://doi.org/10.1016/j.isprsjprs.2020.11.007>`_ (Martinez et al.,
+    ISPRS J. Photogramm. Remote Sens. 171, 188-201, 2021), as configured in the PASTIS benchmark (Garnot &
     Landrieu 2021). Every frame goes through 3x3 convolutions
     (``stem_channels``, group norm, ReLU), a feature pyramid (a 3x3
     convolution to ``pyramid_channels``, ``num_levels - 1`` parallel 3x3
