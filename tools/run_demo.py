@@ -247,8 +247,12 @@ def main(argv=None) -> Dict:
         seconds=seconds,
         date=time.strftime('%Y-%m-%d'),
         machine=f'{platform.machine()}, {os.cpu_count()} CPUs',
-        images=dict(cams=vis, stage2=osp.join(pipe, 'stage2', 'vis'),
-                    supervised=osp.join(work, 'supervised', 'vis')),
+        # the Local vis backend writes under vis_data/vis_image
+        images=dict(
+            cams=osp.join(vis, 'vis_data', 'vis_image'),
+            stage2=osp.join(pipe, 'stage2', 'vis', 'vis_data', 'vis_image'),
+            supervised=osp.join(work, 'supervised', 'vis', 'vis_data',
+                                'vis_image')),
         map=crop_map)
     with open(osp.join(work, 'demo_results.json'), 'w') as f:
         json.dump(report, f, indent=2)
