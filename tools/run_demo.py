@@ -140,7 +140,7 @@ def demo_map(work: str, pipe: str, exact: Dict, opts: List[str],
     import rasterio
     from mmengine.config import Config
 
-    from mmexact.geo import write_synthetic_scene
+    from mmexact.testing.synthetic_scene import write_synthetic_scene
     scene = write_synthetic_scene(
         osp.join(work, 'map_scene'), size=map_spec['size'],
         seed=map_spec['seed'], crs=map_spec['crs'],

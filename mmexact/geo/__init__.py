@@ -16,7 +16,6 @@ from .parcels import PARCEL_COLUMNS, PARCEL_RULES, ParcelAggregator
 from .quicklook import write_quicklook
 from .scene import (DEFAULT_SCL_INVALID, GeoTIFFScene, open_scene,
                     scene_summary)
-from .synthetic_scene import write_synthetic_scene
 from .writers import GeoTIFFBlockWriter, class_tags, write_category_names
 
 __all__ = [
@@ -24,6 +23,6 @@ __all__ = [
     'read_date_list', 'read_index', 'select_dates', 'PARCEL_COLUMNS',
     'PARCEL_RULES', 'ParcelAggregator', 'write_quicklook',
     'DEFAULT_SCL_INVALID', 'GeoTIFFScene', 'open_scene', 'scene_summary',
-    'write_synthetic_scene', 'GeoTIFFBlockWriter', 'class_tags',
+    'GeoTIFFBlockWriter', 'class_tags',
     'write_category_names', 'write_crop_map'
 ]

@@ -12,10 +12,10 @@ from rasterio.features import shapes
 from rasterio.transform import from_origin
 
 from ..datasets.pastis_meta import PASTIS_CLASSES, S2_BANDS
-from ..testing.synthetic import SyntheticPASTISConfig
-from ..testing.synthetic.calendar import make_tile_calendar
-from ..testing.synthetic.regions import region_of_tile
-from ..testing.synthetic.render import render_patch
+from .synthetic import SyntheticPASTISConfig
+from .synthetic.calendar import make_tile_calendar
+from .synthetic.regions import region_of_tile
+from .synthetic.render import render_patch
 
 __all__ = ['write_synthetic_scene']
 
