@@ -3,10 +3,8 @@
 # 4 and a global max); 3x3 to 128; ConvLSTM 88 at full resolution, final
 # cell state. FCNHead without convolutions is the paper's 1x1 classifier:
 # 1,150,939 parameters with 19 classes (published network: 1,151,028).
-data_preprocessor = dict(type='SITSDataPreProcessor')
+_base_ = ['./sits_fcn.py']
 model = dict(
-    type='SITSEncoderDecoder',
-    data_preprocessor=data_preprocessor,
     backbone=dict(
         type='FPNConvLSTM',
         in_channels=10,
@@ -17,20 +15,6 @@ model = dict(
         norm_cfg=dict(type='GN', num_groups=4),
         padding_mode='reflect'),
     decode_head=dict(
-        type='FCNHead',
         in_channels=88,
-        in_index=0,
         channels=88,
-        num_convs=0,
-        concat_input=False,
-        dropout_ratio=0.,
-        num_classes=19,
-        align_corners=False,
-        ignore_index=255,
-        loss_decode=dict(
-            type='CrossEntropyLoss',
-            use_sigmoid=False,
-            loss_weight=1.0,
-            avg_non_ignore=True)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+        num_convs=0))

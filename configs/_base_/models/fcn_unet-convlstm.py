@@ -6,10 +6,8 @@
 # over the valid frames. FCNHead as the output convolutions (see
 # fcn_utae.py); 1,515,315 parameters with 19 classes (published network:
 # 1,520,540).
-data_preprocessor = dict(type='SITSDataPreProcessor')
+_base_ = ['./sits_fcn.py']
 model = dict(
-    type='SITSEncoderDecoder',
-    data_preprocessor=data_preprocessor,
     backbone=dict(
         type='UNetConvLSTM',
         in_channels=10,
@@ -22,22 +20,8 @@ model = dict(
         padding_mode='zeros',
         out_indices=(0, )),
     decode_head=dict(
-        type='FCNHead',
         in_channels=32,
-        in_index=0,
         channels=32,
         num_convs=1,
         kernel_size=3,
-        concat_input=False,
-        dropout_ratio=0.,
-        num_classes=19,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        align_corners=False,
-        ignore_index=255,
-        loss_decode=dict(
-            type='CrossEntropyLoss',
-            use_sigmoid=False,
-            loss_weight=1.0,
-            avg_non_ignore=True)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+        norm_cfg=dict(type='BN', requires_grad=True)))

@@ -4,28 +4,12 @@
 # the decoder's 16-channel map averaged over the valid frames. FCNHead
 # (3x3 16 -> 16, 1x1 classifier) replaces the paper's 3x3x3 classifier;
 # 1,547,795 parameters with 19 classes (published network: 1,553,796).
-data_preprocessor = dict(type='SITSDataPreProcessor')
+_base_ = ['./sits_fcn.py']
 model = dict(
-    type='SITSEncoderDecoder',
-    data_preprocessor=data_preprocessor,
     backbone=dict(type='UNet3D', in_channels=10, base_channels=8),
     decode_head=dict(
-        type='FCNHead',
         in_channels=16,
-        in_index=0,
         channels=16,
         num_convs=1,
         kernel_size=3,
-        concat_input=False,
-        dropout_ratio=0.,
-        num_classes=19,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        align_corners=False,
-        ignore_index=255,
-        loss_decode=dict(
-            type='CrossEntropyLoss',
-            use_sigmoid=False,
-            loss_weight=1.0,
-            avg_non_ignore=True)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+        norm_cfg=dict(type='BN', requires_grad=True)))

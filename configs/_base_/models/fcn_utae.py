@@ -7,10 +7,8 @@
 # 1,082,035 parameters with 19 classes (the published network: 1,087,260
 # with its 20 output channels and 3x3 classifier; tests/test_models/
 # test_sits_backbones.py).
-data_preprocessor = dict(type='SITSDataPreProcessor')
+_base_ = ['./sits_fcn.py']
 model = dict(
-    type='SITSEncoderDecoder',
-    data_preprocessor=data_preprocessor,
     backbone=dict(
         type='UTAE',
         in_channels=10,
@@ -25,22 +23,8 @@ model = dict(
         padding_mode='reflect',
         out_indices=(0, )),
     decode_head=dict(
-        type='FCNHead',
         in_channels=32,
-        in_index=0,
         channels=32,
         num_convs=1,
         kernel_size=3,
-        concat_input=False,
-        dropout_ratio=0.,
-        num_classes=19,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        align_corners=False,
-        ignore_index=255,
-        loss_decode=dict(
-            type='CrossEntropyLoss',
-            use_sigmoid=False,
-            loss_weight=1.0,
-            avg_non_ignore=True)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+        norm_cfg=dict(type='BN', requires_grad=True)))
