@@ -19,7 +19,6 @@ import argparse
 import os
 import os.path as osp
 import sys
-import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -31,8 +30,8 @@ from mmengine.structures import PixelData  # noqa: E402
 from mmexact.apis import (build_cam_dataloader, build_cam_model,  # noqa
                           iter_cams, sample_name)
 from mmexact.evaluation import cams_to_pseudo_labels  # noqa: E402
-from mmexact.visualization import require_display  # noqa: E402
-from mmseg.registry import VISUALIZERS  # noqa: E402
+from mmexact.visualization import (build_sits_visualizer,  # noqa: E402
+                                   require_display)
 from mmseg.structures import SegDataSample  # noqa: E402
 
 
@@ -80,20 +79,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def build_visualizer(cfg: Config, out_dir: str):
-    """The config's visualizer (a SITS one) writing under ``out_dir``."""
-    vis_cfg = dict(cfg.get('visualizer') or dict(
-        vis_backends=[dict(type='LocalVisBackend')]))
-    if vis_cfg.get('type', 'SegLocalVisualizer') == 'SegLocalVisualizer':
-        vis_cfg['type'] = 'SITSLocalVisualizer'  # same arguments
-    vis_cfg.update(save_dir=out_dir, name=f'visualize_cams_{time.time_ns()}')
-    visualizer = VISUALIZERS.build(vis_cfg)
-    if not hasattr(visualizer, 'draw_sits_sample'):
-        raise TypeError(f'{vis_cfg["type"]} cannot draw SITS samples: use '
-                        "visualizer=dict(type='SITSLocalVisualizer', ...)")
-    return visualizer
-
-
 def main(argv=None):
     args = parse_args(argv)
     if args.show:
@@ -109,7 +94,7 @@ def main(argv=None):
         args.num_workers,
         max_samples=args.max_windows)
     os.makedirs(args.out_dir, exist_ok=True)
-    visualizer = build_visualizer(cfg, args.out_dir)
+    visualizer = build_sits_visualizer(cfg, args.out_dir, 'visualize_cams')
     dataset = loader.dataset
     dataset = getattr(dataset, 'dataset', dataset)  # --max-windows subset
     visualizer.dataset_meta = dataset.metainfo

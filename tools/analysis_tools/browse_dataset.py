@@ -20,7 +20,6 @@ Example::
 import argparse
 import os.path as osp
 import sys
-import time
 from typing import List, Optional
 
 sys.path.insert(
@@ -31,8 +30,9 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
-from mmexact.visualization import require_display  # noqa: E402
-from mmseg.registry import DATASETS, VISUALIZERS  # noqa: E402
+from mmexact.visualization import (build_sits_visualizer,  # noqa: E402
+                                   require_display)
+from mmseg.registry import DATASETS  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -72,20 +72,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def build_visualizer(cfg: Config, output_dir: str):
-    """The config's visualizer (a SITS one) writing under ``output_dir``."""
-    vis_cfg = dict(cfg.get('visualizer') or dict(
-        vis_backends=[dict(type='LocalVisBackend')]))
-    if vis_cfg.get('type', 'SegLocalVisualizer') == 'SegLocalVisualizer':
-        vis_cfg['type'] = 'SITSLocalVisualizer'  # same arguments
-    vis_cfg.update(save_dir=output_dir, name=f'browse_{time.time_ns()}')
-    visualizer = VISUALIZERS.build(vis_cfg)
-    if not hasattr(visualizer, 'draw_sits_sample'):
-        raise TypeError(f'{vis_cfg["type"]} cannot draw SITS samples: use '
-                        "visualizer=dict(type='SITSLocalVisualizer', ...)")
-    return visualizer
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     if args.show:
@@ -95,7 +81,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset = DATASETS.build(cfg[f'{args.split}_dataloader'].dataset)
-    visualizer = build_visualizer(cfg, args.output_dir)
+    visualizer = build_sits_visualizer(cfg, args.output_dir, 'browse')
     visualizer.dataset_meta = dataset.metainfo
     count = len(dataset) if args.max_samples is None else min(
         args.max_samples, len(dataset))
