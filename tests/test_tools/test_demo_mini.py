@@ -1,37 +1,171 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""A one-minute miniature of `make demo` (tools/run_demo.py --mini)."""
+"""`make demo` in miniature (``tools/run_demo.py --mini``), end to end.
+
+The miniature generates 24 synthetic PASTIS patches (48 x 48 pixels, 12-16
+dates, the demo's eight crops, data seed 0) and runs everything the demo
+runs, with ``randomness.seed=0``: the Exact pipeline through
+``tools/run_exact_pipeline.py`` (stage 1 -> CB-CAM test -> threshold
+sweep and pseudo labels -> stage 2 -> test), the vanilla-CAM baseline with
+the same stage-1 budget (160 iterations of 8 windows), the fully supervised
+TSViT, the CAM images and a crop map of a georeferenced scene through
+``tools/infer.py``. Stage 1 reaches Exact's prototype warm-up and keeps
+three checkpoints after it, so the schedule check runs and passes.
+
+Quality claims, with the numbers measured on 2026-11-30 (x86_64, 2 cores,
+one thread per process):
+
+* CB-CAM vs vanilla CAM (mIoU over the classes present, train folds, best
+  threshold of the last checkpoint): Exact 21.9 vs 12.4 (+9.5) at the
+  fixed seeds. Over ``randomness.seed`` 0 / 1 / 2 (data seed 0): Exact
+  21.9 / 23.8 / 18.2, vanilla 12.4 / 15.0 / 12.4, margin +9.5 / +8.8 /
+  +5.8; on another draw of the data (data seed 1, seed 0) 15.4 vs 12.0,
+  +3.4. Asserted: a margin of at least ``CAM_MARGIN`` = 3 points.
+  Shorter stage-1 schedules are not reliable (120 iterations at twice the
+  learning rate: +8.4 / +6.8 / -0.7; 80 iterations at three times:
+  +7.2 / +3.1 / -2.1), nor is a one-layer temporal encoder (+1.4 / +7.3).
+* Stage 2 learns: its test-fold mIoU against a constant prediction of the
+  test fold's most frequent class (:func:`majority_class_miou` on the
+  generated labels: meadow, 31.4 % of the valid pixels, 7 classes present,
+  mIoU 4.49). Stage 2 reached 9.7 at the fixed seeds; 9.7 / 12.3 / 7.3 over
+  the seeds above (2.2 / 2.7 / 1.6 times the trivial mIoU); the fully
+  supervised TSViT of the same schedule 19.7 / 18.6 / 21.5. Asserted: at
+  least ``STAGE2_OVER_TRIVIAL`` = 1.4 times the trivial mIoU (6.3). This
+  claim holds for these data only: on the data of seed 1 (pseudo labels
+  14.5 mIoU instead of 21.9) stage 2 reached 4.4, no better than the
+  trivial 4.37 there.
+
+Runtime: 6 minutes (357 s under pytest; 331-341 s per ``run_demo.py
+--mini`` run above) on an otherwise idle 2-core machine (load average
+below 1 besides the test), one thread per process (``OMP_NUM_THREADS=1``,
+as set below: two threads per process on cores shared with other jobs
+were up to 9 times slower); most of it the four trainings (about 85, 70,
+52 and 52 s) and the start-up of 14 tool processes. Shorter runs were not
+reliable (above), so this is over the 4 minutes aimed at.
+"""
+import glob
 import json
+import os
 import os.path as osp
+import re
 import subprocess
 import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.e2e
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOLS = osp.join(REPO, 'tools')
+
+#: Exact's CB-CAM mIoU minus the vanilla CAM's, in points (worst seen: 3.4)
+CAM_MARGIN = 3.0
+#: stage-2 mIoU / mIoU of the constant majority-class predictor (worst
+#: seen on the test's data: 1.6)
+STAGE2_OVER_TRIVIAL = 1.4
+
+
+def majority_class_miou(data_root: str, folds) -> float:
+    """mIoU (mmseg's: mean over the classes with a non-empty union) of
+    predicting the most frequent class of ``folds`` for every pixel.
+
+    Its IoU is the class's pixel fraction; every other class present in the
+    ground truth has IoU 0. Void (19) is ignored.
+    """
+    with open(osp.join(data_root, 'metadata.geojson')) as f:
+        meta = json.load(f)
+    counts = np.zeros(20, np.int64)
+    for feature in meta['features']:
+        props = feature['properties']
+        if int(props['Fold']) in folds:
+            target = np.load(
+                osp.join(data_root, 'ANNOTATIONS',
+                         f'TARGET_{props["ID_PATCH"]}.npy'))
+            counts += np.bincount(target[0].astype(np.int64).ravel(),
+                                  minlength=20)[:20]
+    counts = counts[:19]
+    return 100 * counts.max() / counts.sum() / np.count_nonzero(counts)
+
+
+def _windows(data_root: str, folds) -> int:
+    with open(osp.join(data_root, 'metadata.geojson')) as f:
+        meta = json.load(f)
+    patches = sum(int(ft['properties']['Fold']) in folds
+                  for ft in meta['features'])
+    return patches * (48 // 24)**2
 
 
 def test_demo_miniature(tmp_path):
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'run_demo.py'), '--mini',
-           '--work-dir', str(tmp_path / 'work'), '--data-root',
-           str(tmp_path / 'data')]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    work, data = tmp_path / 'work', tmp_path / 'data'
+    cmd = [sys.executable, osp.join(TOOLS, 'run_demo.py'), '--mini',
+           '--work-dir', str(work), '--data-root', str(data)]
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                         timeout=1200)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    report = json.loads((tmp_path / 'work' / 'demo_results.json').read_text())
+    report = json.loads((work / 'demo_results.json').read_text())
     res = report['results']
-    for key in ('exact_cam_miou', 'vanilla_cam_miou', 'pseudo_label_miou',
-                'pseudo_label_oa', 'stage2_miou', 'supervised_miou'):
-        assert 0 <= res[key] <= 100, key
+
+    # the quality claims (see the module docstring)
+    assert res['exact_cam_miou'] >= res['vanilla_cam_miou'] + CAM_MARGIN, res
+    trivial = majority_class_miou(str(data), (5, ))
+    # 31.4 % / 7 classes: the data the numbers above were measured on
+    assert trivial == pytest.approx(4.49, abs=0.01)
+    assert res['stage2_miou'] >= STAGE2_OVER_TRIVIAL * trivial, res
+    # the pseudo labels are Exact's CAMs at the threshold chosen by OA
+    pipe = work / 'exact'
+    summary = json.loads((pipe / 'summary.json').read_text())
+    assert res['pseudo_label_miou'] == pytest.approx(
+        100 * summary['pseudo_label']['mIoU_nan'])
+    assert res['stage2_miou'] == pytest.approx(summary['stage2_test_mIoU'])
+
+    # stage 1 of both methods: the same schedule, checked (not disabled)
+    for stage1 in (pipe / 'stage1', work / 'cam'):
+        ckpts = sorted(p.name for p in stage1.glob('iter_*.pth'))
+        assert ckpts == ['iter_120.pth', 'iter_140.pth', 'iter_160.pth']
+    logs = glob.glob(str(work / '*' / '*' / '*.log')) + glob.glob(
+        str(pipe / '*' / '*' / '*.log'))
+    checked = [log for log in logs if 'schedule: last step 160, checkpoints '
+               'after steps [120, 140, 160]' in Path(log).read_text()]
+    assert len(checked) == 1 and '/stage1/' in checked[0]  # Exact's run
+
+    # the pipeline: summary, pseudo labels of every training window
+    sel = summary['pseudo_label']
+    assert sel['criterion'] == 'oa' and 0 <= sel['threshold'] < 0.6
+    assert osp.basename(sel['checkpoint']) in ckpts
+    assert (pipe / 'summary.md').read_text().count('|') > 10
+    pngs = sorted((pipe / 'pseudo_labels').glob('*.png'))
+    assert len(pngs) == _windows(str(data), (1, 2, 3))
+    labels = np.stack([np.array(Image.open(p)) for p in pngs])
+    assert labels.shape[1:] == (24, 24)
+    assert set(np.unique(labels)) <= set(range(19))
+    assert (pipe / 'stage2' / 'DONE').is_file()
+
+    # the demo's outputs: table, CAM images, crop map of a scene
     assert '| stage 2 / fully supervised |' in out.stdout
-    assert any((tmp_path / 'work' / 'cam_vis').rglob('*.png'))
-    # the demo ends in a map of a georeferenced scene (tools/infer.py)
+    assert any((work / 'cam_vis').rglob('*.png'))
     crop_map = report['map']
     for key in ('classes', 'quicklook', 'parcels'):
         assert osp.isfile(crop_map['outputs'][key]), key
     assert crop_map['crs'] == 'EPSG:32631' and crop_map['size_km'] == 0.64
-    assert 0 <= crop_map['pixels']['oa'] <= 100
     assert crop_map['parcels']['labelled'] > 0
     assert '| crop map, 0.64 x 0.64 km scene (EPSG:32631)' in out.stdout
+
     # a second run reuses everything and only prints the table
-    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert again.returncode == 0
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                           timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
     assert '+ ' not in again.stdout
-    assert json.loads((tmp_path / 'work' / 'demo_results.json').read_text(
-    ))['results'] == res
+    assert json.loads(
+        (work / 'demo_results.json').read_text())['results'] == res
+    # and so does the Exact pipeline on its own work dir
+    again = subprocess.run(
+        [sys.executable, osp.join(TOOLS, 'run_exact_pipeline.py'),
+         osp.join(REPO, 'configs', 'exact',
+                  'exact_tsvit_1xb16-8e_demo-24x24.py'), '--work-dir',
+         str(pipe)], capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert not re.search(r'^\+ ', again.stdout, re.M), again.stdout
+    assert json.loads((pipe / 'summary.json').read_text()) == summary
