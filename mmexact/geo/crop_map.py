@@ -160,7 +160,7 @@ def write_crop_map(inferencer,
         nodata_pixels=int(pixels - valid),
         parcels=parcel_report,
         throughput=dict(
-            seconds=round(seconds, 2),
+            seconds=round(seconds, 4),
             windows=inferencer.num_windows(scene.height, scene.width),
             pixels_per_s=round(pixels / max(seconds, 1e-9), 1),
             km2=round(km2, 4),
