@@ -5,6 +5,9 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.mmexact-installed
 MAX_JOBS ?= 2
+# pytest-xdist workers for the end-to-end tests (one thread each; they
+# mostly wait on the tool processes they start)
+TEST_JOBS ?= 2
 
 .PHONY: install test test-fast demo clean-venv
 
@@ -24,7 +27,8 @@ $(STAMP): requirements.txt pyproject.toml Makefile
 	touch $(STAMP)
 
 test: install
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -m "not e2e" tests
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m e2e -n $(TEST_JOBS) tests
 
 test-fast: install
 	$(PY) -m pytest -q -m "not e2e and not slow" tests

@@ -8,7 +8,10 @@ import torch
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 REAL = osp.join(osp.dirname(REPO), 'shared', 'data', 'real')
 
-torch.set_num_threads(2)
+# two threads on one process; one per worker when pytest-xdist runs
+# several side by side (make test runs the e2e tests so)
+THREADS = 1 if os.environ.get('PYTEST_XDIST_WORKER') else 2
+torch.set_num_threads(THREADS)
 
 
 def _real_data(*parts: str) -> str:
@@ -51,4 +54,10 @@ def repo_root() -> str:
     return REPO
 
 
-os.environ.setdefault('OMP_NUM_THREADS', '2')
+os.environ.setdefault('OMP_NUM_THREADS', str(THREADS))
+
+
+def pytest_collection_modifyitems(config, items):
+    """The longest test (the demo miniature, 3 minutes) first, so that
+    parallel workers end together."""
+    items.sort(key=lambda item: 'test_demo_mini.py' not in item.nodeid)

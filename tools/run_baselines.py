@@ -96,6 +96,11 @@ def _checkpoints(work: str, prefix: str) -> List[str]:
                   key=lambda f: int(f.rsplit('_', 1)[-1][:-4]))
 
 
+#: data of ``--mini`` (tests), changes to the demo miniature's: 10 patches
+#: of 48 x 48 pixels with 6-8 dates
+MINI = dict(num_patches=10, min_dates=6, max_dates=8)
+
+
 def budget_options(data_root: str, epochs: int, mini: bool) -> List[str]:
     """Config overrides shared by every training: data and schedule."""
     opts = [f'data_root={data_root}'] + [
@@ -279,7 +284,7 @@ def main(argv=None) -> Dict:
     data_root = osp.abspath(args.data_root)
     os.makedirs(work, exist_ok=True)
     demo = _load_tool('run_demo')
-    demo.generate_data(data_root, demo.MINI if args.mini else demo.DATA)
+    demo.generate_data(data_root, dict(demo.MINI, **MINI) if args.mini else demo.DATA)
     opts = budget_options(data_root, args.epochs, args.mini)
     keys = [k for k, _, _ in SUPERVISED + CAMS] + ['exact']
     wanted = set(args.methods or keys)
@@ -322,7 +327,7 @@ def main(argv=None) -> Dict:
         rows=rows,
         epochs=None if args.mini else args.epochs,
         batch_size=16,
-        data=demo.MINI if args.mini else demo.DATA,
+        data=dict(demo.MINI, **MINI) if args.mini else demo.DATA,
         seconds=seconds,
         date=time.strftime('%Y-%m-%d'),
         machine=machine(),

@@ -14,7 +14,8 @@
    and parcel GeoPackage, scored against the scene's ground truth.
 
 Every step is skipped when its outputs exist, so a second run only prints
-the table. ``--mini`` runs a six-minute miniature (used by the tests).
+the table. ``--mini`` runs a miniature (used by the tests); ``--jobs 2``
+runs the Exact pipeline and the two baselines side by side.
 """
 import argparse
 import json
@@ -23,7 +24,9 @@ import os.path as osp
 import platform
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -42,7 +45,7 @@ DATA = dict(num_patches=100, size=72, min_dates=20, max_dates=28,
 # = 160 iterations, Exact's prototypes from step 60, checkpoints after
 # steps 120, 140, 160 (the schedule check passes); stage 2 and the fully
 # supervised network 20 epochs with a one-layer temporal encoder. About
-# 5.5 minutes on 2 CPU cores.
+# 5 minutes on 2 CPU cores, 3 with ``--jobs 2`` (one thread per process).
 MINI = dict(num_patches=24, size=48, min_dates=12, max_dates=16,
             crop_classes=(1, 2, 3, 4, 5, 7, 8, 9), seed=0)
 # The map scene: 256 x 256 pixels (2.56 x 2.56 km, 4 PASTIS patches) of
@@ -76,10 +79,51 @@ MINI_TRAIN = dict(
     ])
 
 
+#: per thread of ``--jobs``: the log file and environment of its children
+_CHILD = threading.local()
+
+
 def _run(args: List[str]) -> None:
-    print('+ ' + ' '.join(osp.relpath(a, REPO) if a.startswith(REPO) else a
-                          for a in args), flush=True)
-    subprocess.run([sys.executable] + args, check=True, cwd=REPO)
+    line = '+ ' + ' '.join(
+        osp.relpath(a, REPO) if a.startswith(REPO) else a for a in args)
+    log = getattr(_CHILD, 'log', None)
+    env = getattr(_CHILD, 'env', None)
+    if log is None:
+        print(line, flush=True)
+        subprocess.run([sys.executable] + args, check=True, cwd=REPO,
+                       env=env)
+        return
+    print(f'{line}  (output: {osp.relpath(log)})', flush=True)
+    with open(log, 'a') as f:
+        f.write(line + '\n')
+        f.flush()
+        proc = subprocess.run([sys.executable] + args, cwd=REPO, env=env,
+                              stdout=f, stderr=subprocess.STDOUT)
+    if proc.returncode:
+        with open(log) as f:
+            tail = f.readlines()[-40:]
+        sys.stderr.write(f'{args[0]} failed; the end of {log}:\n' +
+                         ''.join(tail))
+        raise subprocess.CalledProcessError(proc.returncode, args)
+
+
+def _in_thread(fn, log: str, env: Dict):
+    """Run ``fn`` with the children's output going to ``log``."""
+    _CHILD.log, _CHILD.env = log, env
+    try:
+        return fn()
+    finally:
+        _CHILD.log = _CHILD.env = None
+
+
+def _child_env(jobs: int) -> Dict:
+    """Environment of the children of ``--jobs``: the cores shared out
+    (one process per job), unless the caller set the thread count."""
+    env = dict(os.environ)
+    if 'OMP_NUM_THREADS' not in env:
+        threads = str(max(1, (os.cpu_count() or 1) // jobs))
+        env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    return env
 
 
 def _opts(data_root: str, mini: bool) -> List[str]:
@@ -213,7 +257,12 @@ def main(argv=None) -> Dict:
     parser.add_argument('--data-root', default=osp.join(
         REPO, 'data', 'demo', 'synthetic_pastis'))
     parser.add_argument('--mini', action='store_true',
-                        help='six-minute miniature (tests)')
+                        help='a few-minute miniature (tests)')
+    parser.add_argument(
+        '--jobs', type=int, default=1, choices=(1, 2),
+        help='2: run the Exact pipeline and the two baselines side by side, '
+        'the cores shared out between them (OMP_NUM_THREADS = cores / 2 '
+        'unless set); their output goes to log files in the work dir')
     args = parser.parse_args(argv)
     start = time.time()
     work = osp.abspath(args.work_dir)
@@ -229,30 +278,46 @@ def main(argv=None) -> Dict:
 
     # 1. Exact: the whole pipeline, resumable
     pipe = osp.join(work, 'exact')
-    if not osp.isfile(osp.join(pipe, 'summary.json')):
-        _run([osp.join(TOOLS, 'run_exact_pipeline.py'), CONFIGS['exact'],
-              '--work-dir', pipe, '--select', 'oa', '--cfg-options'] + opts +
-             per_stage)
-    with open(osp.join(pipe, 'summary.json')) as f:
-        exact = json.load(f)
-    exact_cam = cam_sweep(CONFIGS['exact'], osp.join(pipe, 'stage1'), opts)
     vis = osp.join(work, 'cam_vis')
-    if not osp.isdir(vis):
-        _run([osp.join(TOOLS, 'visualize_cams.py'), CONFIGS['exact'],
-              osp.join(pipe, exact['stage1_checkpoint']), '--out-dir', vis,
-              '--max-windows', '16', '--cfg-options'] + opts)
 
-    # 2. vanilla CAM baseline
-    cam_work = osp.join(work, 'cam')
-    if not osp.isfile(osp.join(cam_work, 'DONE')):
-        _run([osp.join(TOOLS, 'train.py'), CONFIGS['cam'], '--work-dir',
-              cam_work, '--cfg-options'] + opts + train['stage1'])
-        open(osp.join(cam_work, 'DONE'), 'w').close()
-    cam = cam_sweep(CONFIGS['cam'], cam_work, opts)
+    def exact_chain():
+        if not osp.isfile(osp.join(pipe, 'summary.json')):
+            _run([osp.join(TOOLS, 'run_exact_pipeline.py'), CONFIGS['exact'],
+                  '--work-dir', pipe, '--select', 'oa', '--cfg-options'] +
+                 opts + per_stage)
+        with open(osp.join(pipe, 'summary.json')) as f:
+            exact = json.load(f)
+        exact_cam = cam_sweep(CONFIGS['exact'], osp.join(pipe, 'stage1'),
+                              opts)
+        if not osp.isdir(vis):
+            _run([osp.join(TOOLS, 'visualize_cams.py'), CONFIGS['exact'],
+                  osp.join(pipe, exact['stage1_checkpoint']), '--out-dir',
+                  vis, '--max-windows', '16', '--cfg-options'] + opts)
+        return exact, exact_cam
 
-    # 3. fully supervised upper bound
-    full = train_and_test(CONFIGS['full'], osp.join(work, 'supervised'),
-                          opts + train['seg'])
+    # 2. vanilla CAM baseline; 3. fully supervised upper bound
+    def baseline_chain():
+        cam_work = osp.join(work, 'cam')
+        if not osp.isfile(osp.join(cam_work, 'DONE')):
+            _run([osp.join(TOOLS, 'train.py'), CONFIGS['cam'], '--work-dir',
+                  cam_work, '--cfg-options'] + opts + train['stage1'])
+            open(osp.join(cam_work, 'DONE'), 'w').close()
+        cam = cam_sweep(CONFIGS['cam'], cam_work, opts)
+        full = train_and_test(CONFIGS['full'], osp.join(work, 'supervised'),
+                              opts + train['seg'])
+        return cam, full
+
+    if args.jobs > 1:  # the two chains side by side
+        env = _child_env(args.jobs)
+        with ThreadPoolExecutor(2) as pool:
+            a = pool.submit(_in_thread, exact_chain,
+                            osp.join(work, 'exact_chain.log'), env)
+            b = pool.submit(_in_thread, baseline_chain,
+                            osp.join(work, 'baselines_chain.log'), env)
+            (exact, exact_cam), (cam, full) = a.result(), b.result()
+    else:
+        exact, exact_cam = exact_chain()
+        cam, full = baseline_chain()
 
     # mIoU over the classes that occur (mmseg's convention, as in the test
     # rows); the demo data has 8 of the 18 crop classes
