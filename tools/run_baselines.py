@@ -103,13 +103,7 @@ MINI = dict(num_patches=10, min_dates=6, max_dates=8)
 
 def budget_options(data_root: str, epochs: int, mini: bool) -> List[str]:
     """Config overrides shared by every training: data and schedule."""
-    opts = [f'data_root={data_root}'] + [
-        f'{k}_dataloader.dataset.data_root={data_root}'
-        for k in ('train', 'val', 'test')
-    ] + [
-        f'{k}_dataloader.dataset.pipeline.1.norm_file='
-        f'{data_root}/NORM_S2_patch.json' for k in ('train', 'val', 'test')
-    ]
+    opts = _load_tool('run_demo').data_options(data_root)
     if mini:
         return opts + [
             'train_cfg.max_epochs=None', 'train_cfg.max_iters=4',

@@ -126,17 +126,19 @@ def _child_env(jobs: int) -> Dict:
     return env
 
 
-def _opts(data_root: str, mini: bool) -> List[str]:
-    opts = [f'data_root={data_root}'] + [
+def data_options(data_root: str) -> List[str]:
+    """``--cfg-options`` that point a demo config at ``data_root``."""
+    return [f'data_root={data_root}'] + [
         f'{k}_dataloader.dataset.data_root={data_root}'
         for k in ('train', 'val', 'test')
     ] + [
         f'{k}_dataloader.dataset.pipeline.1.norm_file='
         f'{data_root}/NORM_S2_patch.json' for k in ('train', 'val', 'test')
     ]
-    if mini:
-        opts += MINI_OPTIONS
-    return opts
+
+
+def _opts(data_root: str, mini: bool) -> List[str]:
+    return data_options(data_root) + (MINI_OPTIONS if mini else [])
 
 
 def generate_data(root: str, spec: dict) -> None:
