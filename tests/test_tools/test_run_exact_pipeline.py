@@ -1,0 +1,75 @@
+# Copyright (c) mmexact contributors. All rights reserved.
+"""tools/run_exact_pipeline.py: the commands of its stages.
+
+Its whole run (with the demo configs) is covered by
+``test_demo_mini.py``; the distributed tools it calls by
+``test_dist_train.py`` and ``test_pseudo_label_tools.py``. Here: with
+``--launcher pytorch`` every training / test / pseudo-label stage runs under
+torchrun on ``--nproc-per-node`` processes, and a resumable stage-1 run
+resumes.
+"""
+import importlib.util
+import os.path as osp
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(REPO, 'configs', 'exact',
+                  'exact_tsvit_1xb16-8e_demo-24x24.py')
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location(
+        '_tool_run_exact_pipeline',
+        osp.join(REPO, 'tools', 'run_exact_pipeline.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _record(tool, monkeypatch, work):
+    calls = []
+
+    def run(cmd, check):
+        assert check
+        calls.append(cmd)
+        # the training writes a checkpoint
+        (work / 'stage1').mkdir(parents=True, exist_ok=True)
+        (work / 'stage1' / 'iter_4.pth').write_bytes(b'')
+
+    monkeypatch.setattr(tool.subprocess, 'run', run)
+    return calls
+
+
+def test_launcher_pytorch_runs_the_stages_under_torchrun(tmp_path,
+                                                         monkeypatch):
+    tool = _tool()
+    calls = _record(tool, monkeypatch, tmp_path)
+    tool.main([CONFIG, '--work-dir', str(tmp_path), '--launcher', 'pytorch',
+               '--nproc-per-node', '2', '--stop-after', 'stage1'])
+    assert len(calls) == 1
+    cmd = calls[0]
+    assert cmd[:4] == [sys.executable, '-m', 'torch.distributed.run',
+                       '--nproc_per_node=2']
+    assert cmd[4].startswith('--master_port=')
+    assert cmd[5] == osp.join(REPO, 'tools', 'train.py')
+    assert cmd[6:] == [CONFIG, '--work-dir', str(tmp_path / 'stage1'),
+                       '--launcher', 'pytorch']
+    assert (tmp_path / 'stage1' / 'DONE').is_file()
+    # done stages are not run again
+    tool.main([CONFIG, '--work-dir', str(tmp_path), '--launcher', 'pytorch',
+               '--nproc-per-node', '2', '--stop-after', 'stage1'])
+    assert len(calls) == 1
+
+
+def test_one_process_and_resume(tmp_path, monkeypatch):
+    tool = _tool()
+    calls = _record(tool, monkeypatch, tmp_path)
+    (tmp_path / 'stage1').mkdir()
+    (tmp_path / 'stage1' / 'last_checkpoint').write_text('iter_2.pth')
+    tool.main([CONFIG, '--work-dir', str(tmp_path), '--stop-after', 'stage1',
+               '--cfg-options', 'randomness.seed=3'])
+    assert calls == [[
+        sys.executable, osp.join(REPO, 'tools', 'train.py'), CONFIG,
+        '--work-dir', str(tmp_path / 'stage1'), '--resume', '--cfg-options',
+        'randomness.seed=3'
+    ]]
