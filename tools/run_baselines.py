@@ -278,7 +278,8 @@ def main(argv=None) -> Dict:
     data_root = osp.abspath(args.data_root)
     os.makedirs(work, exist_ok=True)
     demo = _load_tool('run_demo')
-    demo.generate_data(data_root, dict(demo.MINI, **MINI) if args.mini else demo.DATA)
+    data = dict(demo.MINI, **MINI) if args.mini else demo.DATA
+    demo.generate_data(data_root, data)
     opts = budget_options(data_root, args.epochs, args.mini)
     keys = [k for k, _, _ in SUPERVISED + CAMS] + ['exact']
     wanted = set(args.methods or keys)
@@ -321,7 +322,7 @@ def main(argv=None) -> Dict:
         rows=rows,
         epochs=None if args.mini else args.epochs,
         batch_size=16,
-        data=dict(demo.MINI, **MINI) if args.mini else demo.DATA,
+        data=data,
         seconds=seconds,
         date=time.strftime('%Y-%m-%d'),
         machine=machine(),
