@@ -476,6 +476,58 @@ def test_chunk_size(repo_root):
         ref['decode.loss_tap'].item(), rel=1e-6)
 
 
+def test_chunk_average_class(repo_root):
+    """``chunk_average='class'``: each class's CE is averaged over the
+    chunks that hold it (then summed over classes, / K); ``'chunk'``
+    averages each chunk's ``sum_k CE_k / K`` over all chunks.
+
+    The expected values are recomputed from the samples each chunk passed
+    to the loss, one class at a time."""
+    mixed = ((2, 5), (5, ), (0, 7), (9, ))
+    data = _batch(labels=mixed)
+    got = {}
+    for average in ('chunk', 'class'):
+        model = _model(repo_root, head=dict(
+            prototypes=dict(assignment='argmax'), chunk_size=1,
+            chunk_average=average))
+        head = model.decode_head
+        calls = []
+        loss_fn = head.loss_cbl.forward
+
+        def spy(x, ki, targets, fg, bg, polarity, avg_factor=None):
+            calls.append((x.detach(), ki, targets, fg.detach(),
+                          bg.detach(), polarity))
+            return loss_fn(x, ki, targets, fg, bg, polarity, avg_factor)
+
+        head.loss_cbl.forward = spy
+        got[average] = _losses(model, data, step=4000)[
+            'decode.loss_cbl'].item()
+        expected = 0.
+        for polarity in ('fg', 'bg'):
+            mine = [c for c in calls if c[5] == polarity]
+            assert len(mine) == 4  # one call per chunk
+            per_class = {}
+            for x, ki, targets, fg, bg, _ in mine:
+                for k in ki.unique().tolist():
+                    m = ki == k
+                    # loss of this chunk's class-k samples alone: CE_k / K
+                    per_class.setdefault(k, []).append(loss_fn(
+                        x[m], ki[m], targets[m], fg, bg, polarity).item())
+            if average == 'class':
+                expected += sum(sum(v) / len(v) for v in per_class.values())
+            else:
+                expected += sum(sum(v) for v in per_class.values()) / 4
+        assert got[average] == pytest.approx(expected, rel=1e-5), average
+        # the foreground classes: 2 and 0, 7, 9 in one chunk each, 5 in two
+        fg_classes = sorted(
+            k for c in calls if c[5] == 'fg' for k in c[1].unique().tolist())
+        assert fg_classes == [0, 2, 5, 5, 7, 9]
+    # single-chunk classes keep their weight: a larger loss than 'chunk'
+    assert got['class'] > got['chunk'] * 1.1
+    with pytest.raises(ValueError, match='chunk_average'):
+        _model(repo_root, head=dict(chunk_average='mean'))
+
+
 def test_schedule_check(repo_root):
     head = _model(repo_root).decode_head  # warm-up at step 4000
     ok = dict(last_step=15200, checkpoint_steps=[1000 * i

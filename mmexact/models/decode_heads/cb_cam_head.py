@@ -61,6 +61,16 @@ class CBCAMHead(SITSCAMHead):
     that the averaged gradients equal those of one process holding the
     whole batch. ``chunk_size=None`` makes the whole local batch one chunk.
 
+    ``chunk_average`` says how L_cbl combines the chunks: ``'chunk'`` (the
+    reference's ``DataParallel``: the mean over chunks of each chunk's
+    ``sum_k CE_k / K``) lets a class that only some chunks hold lose weight
+    in proportion — with many classes and small chunks most classes are
+    absent from most chunks, so the loss of rare classes is diluted by the
+    number of chunks. ``'class'`` averages each class's CE over the chunks
+    (of all ranks) that hold samples of it, then sums over classes and
+    divides by K: a class weighs the same whatever the chunking, and one
+    chunk gives the reference's value.
+
     **DDP without unused parameters.** Before the warm-up the prototypes
     take part in the loss with weight 0 (``zero_touch``), so DDP runs with
     ``find_unused_parameters=False``; :class:`SITSTrainStepHook` drops those
@@ -76,7 +86,7 @@ class CBCAMHead(SITSCAMHead):
       probabilities, nearly uniform (§10 #9); smaller values sharpen it.
       Padded frames join the softmax only if the backbone does not mask
       them (``mask_padded_frames=False``, the reference).
-    - ``loss_cbl.class_average``.
+    - ``loss_cbl.class_average``; ``chunk_average='chunk'``.
 
     Args:
         prototypes (dict): :class:`ExactClassPrototypes` config
@@ -93,6 +103,8 @@ class CBCAMHead(SITSCAMHead):
         temporal_weight_temperature (float): Defaults to 1.0.
         chunk_size (int, optional): Samples per chunk. Defaults to None
             (the whole local batch).
+        chunk_average (str): ``'chunk'`` or ``'class'`` (see above).
+            Defaults to ``'chunk'`` (the reference).
         **kwargs: Passed to :class:`SITSCAMHead`.
     """
 
@@ -107,10 +119,15 @@ class CBCAMHead(SITSCAMHead):
                  proto_start_iter: int = 4000,
                  temporal_weight_temperature: float = 1.0,
                  chunk_size: Optional[int] = None,
+                 chunk_average: str = 'chunk',
                  **kwargs) -> None:
         super().__init__(**kwargs)
         if chunk_size is not None and chunk_size < 1:
             raise ValueError(f'chunk_size must be >= 1, got {chunk_size}')
+        if chunk_average not in ('chunk', 'class'):
+            raise ValueError("chunk_average must be 'chunk' or 'class', "
+                             f'got {chunk_average!r}')
+        self.chunk_average = chunk_average
         proto_cfg = dict(prototypes)
         proto_cfg.setdefault('num_classes', self.num_fg)
         proto_cfg.setdefault('embed_dims', self.in_channels)
@@ -243,6 +260,30 @@ class CBCAMHead(SITSCAMHead):
             pick = cam < self.bg_thr
         return pick.nonzero(as_tuple=True)
 
+    def _class_chunk_counts(self, picks: Dict[str, list]
+                            ) -> Dict[str, Tensor]:
+        """Per polarity, the number of chunks of the global batch that hold
+        samples of each class, divided by the world size (K, ): the
+        per-class normalisers of ``chunk_average='class'``.
+
+        Under DDP one ``all_reduce`` of 2 K numbers.
+        """
+        num = self.prototypes.num_classes
+        counts = []
+        for polarity in ('fg', 'bg'):
+            present = [
+                torch.bincount(ki, minlength=num) > 0
+                for _, ki, _ in picks[polarity]
+            ]
+            counts.append(torch.stack(present).sum(0).float())
+        counts = torch.cat(counts)
+        world = 1
+        if is_distributed() and get_world_size() > 1:
+            world = get_world_size()
+            dist.all_reduce(counts)
+        counts = counts.clamp(min=1) / world
+        return dict(fg=counts[:num], bg=counts[num:])
+
     def prototype_step(self, feats: Tensor, cam: Tensor, labels: Tensor,
                        avg_factor: Optional[float] = None) -> Tensor:
         """One step of prototype learning; returns L_cbl.
@@ -269,12 +310,20 @@ class CBCAMHead(SITSCAMHead):
         if avg_factor is None:
             avg_factor = float(len(chunks))
         cam = cam.detach()
+        picks = {
+            polarity: [self._select(cam[sl], labels[sl], polarity)
+                       for sl in chunks]
+            for polarity in ('fg', 'bg')
+        }
+        factors = dict(fg=avg_factor, bg=avg_factor)
+        if self.chunk_average == 'class':
+            factors = self._class_chunk_counts(picks)
         total = feats.new_zeros((), dtype=torch.float32)
         fg_next = None
         for polarity in ('fg', 'bg'):
             stats = []
             for c, sl in enumerate(chunks):
-                bi, ki, ni = self._select(cam[sl], labels[sl], polarity)
+                bi, ki, ni = picks[polarity][c]
                 if ki.numel() == 0:
                     stats.append(protos.empty_statistics())
                     continue
@@ -284,7 +333,7 @@ class CBCAMHead(SITSCAMHead):
                     fg_next[c].detach()
                 total = total + self.loss_cbl(
                     x, ki, hard, fg_bank, protos.bg, polarity,
-                    avg_factor=avg_factor)
+                    avg_factor=factors[polarity])
                 stats.append(
                     protos.statistics(x, ki, cam[sl][bi, ki, ni], soft,
                                       hard))

@@ -1,5 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -61,7 +61,8 @@ class ClueContrastiveLoss(nn.Module):
                 fg_protos: Tensor,
                 bg_protos: Tensor,
                 polarity: str,
-                avg_factor: Optional[float] = None) -> Tensor:
+                avg_factor: Optional[Union[float, Tensor]] = None
+                ) -> Tensor:
         """Compute the loss of one polarity pass.
 
         Args:
@@ -72,8 +73,10 @@ class ClueContrastiveLoss(nn.Module):
             bg_protos (Tensor): Background prototypes (K, N_p, d).
             polarity (str): ``'fg'`` or ``'bg'`` (which half of the bank
                 holds the targets).
-            avg_factor (float, optional): Divide the result by it (e.g.
-                the number of chunks the caller sums over).
+            avg_factor (float | Tensor, optional): Divide the result by
+                it (e.g. the number of chunks the caller sums over); a
+                (K, ) tensor divides each class's CE by its own factor
+                (e.g. the number of chunks that hold the class).
 
         Returns:
             Tensor: ``loss_weight * sum_k mean_i CE_i / K`` (scalar);
@@ -96,10 +99,13 @@ class ClueContrastiveLoss(nn.Module):
                 offset + n_p * classes + targets,
                 reduction='none')
             per_class = torch.bincount(classes, minlength=k_num).to(ce)
+            if torch.is_tensor(avg_factor):  # per-class factors
+                per_class = per_class * avg_factor.to(ce)
+                avg_factor = None
             total = (ce / per_class[classes]).sum()  # sum_k CE_k
             denom = k_num if self.class_average == 'all' else \
                 int((per_class > 0).sum())
             loss = total / denom
-        if avg_factor is not None:
+        if avg_factor is not None and not torch.is_tensor(avg_factor):
             loss = loss / avg_factor
         return self.loss_weight * loss
