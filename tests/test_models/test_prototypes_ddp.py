@@ -30,6 +30,8 @@ LOSSES = ('decode.loss_cls', 'decode.loss_aux', 'decode.loss_tap',
 
 
 def build_model(mode: str, chunk_size: int = 6):
+    """``mode``: the prototype mode, ``'-class'`` appended for
+    ``chunk_average='class'``."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
@@ -39,8 +41,10 @@ def build_model(mode: str, chunk_size: int = 6):
     cfg = copy.deepcopy(Config.fromfile(CFG).model)
     cfg.backbone.update(embed_dims=16, temporal_depth=1, spatial_depth=1,
                         num_heads=2, head_dims=8, ffn_dims=32)
+    mode, _, average = mode.partition('-')
     cfg.decode_head.update(in_channels=16, proto_start_iter=2,
-                           chunk_size=chunk_size)
+                           chunk_size=chunk_size,
+                           chunk_average=average or 'chunk')
     cfg.decode_head.prototypes.update(mode=mode, assignment='argmax')
     torch.manual_seed(0)
     return MODELS.build(cfg)
@@ -135,9 +139,11 @@ def single_process(mode, total, chunk_size=6):
     return train_steps(model, batches, optim)
 
 
-@pytest.mark.parametrize('mode', ['ema', 'grad'])
+@pytest.mark.parametrize('mode', ['ema', 'grad', 'grad-class'])
 def test_two_processes_of_six_equal_one_of_twelve(tmp_path, mode):
-    """Losses and prototypes depend on the chunks, not on the processes."""
+    """Losses and prototypes depend on the chunks, not on the processes
+    (also with ``chunk_average='class'``, whose per-class chunk counts are
+    summed over the ranks)."""
     ranks = run_two_ranks(tmp_path, mode, (6, 6))
     ref = single_process(mode, 12)
     for i, step in enumerate(STEPS):
