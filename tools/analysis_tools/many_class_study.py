@@ -137,6 +137,8 @@ def main(argv=None) -> Dict:
                         choices=list(VARIANTS))
     parser.add_argument('--cfg-options', nargs='*', default=[],
                         help='extra options of every training')
+    parser.add_argument('--exact-cfg-options', nargs='*', default=[],
+                        help="extra options of Exact's trainings only")
     parser.add_argument('--jobs', type=int, default=1)
     args = parser.parse_args(argv)
     work = osp.abspath(args.work_dir)
@@ -158,7 +160,8 @@ def main(argv=None) -> Dict:
         for name in args.variants:
             jobs[f'{name}/{seed}'] = (EXACT,
                                       osp.join(work, f'{name}_s{seed}'),
-                                      seed_opts + VARIANTS[name])
+                                      seed_opts + VARIANTS[name] +
+                                      args.exact_cfg_options)
     with ThreadPoolExecutor(args.jobs) as pool:
         futures = {k: pool.submit(run_one, *v) for k, v in jobs.items()}
         results = {k: f.result() for k, f in futures.items()}
