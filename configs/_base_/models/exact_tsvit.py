@@ -70,6 +70,10 @@ model = dict(
         temporal_weight_temperature=1.0,
         # prototype statistics and TAAP gating per 6 samples, as on the
         # released run's 8 GPUs x 6, whatever the number of processes
-        chunk_size=6),
+        chunk_size=6,
+        # L_cbl: mean over chunks of each chunk's class average (the
+        # released run); 'class' averages each class over the chunks that
+        # hold it (README, "Many-class data")
+        chunk_average='chunk'),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
