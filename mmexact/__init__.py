@@ -6,13 +6,13 @@ registries and installs the safe checkpoint loader (see
 :mod:`mmexact.utils.checkpoint`).
 """
 from .utils.checkpoint import register_safe_checkpoint_loader
+from .version import __version__
 
 register_safe_checkpoint_loader()
 
 from . import (apis, datasets, engine, evaluation, models,  # noqa: E402,F401
                visualization)
 
-__version__ = '0.1.0'
 __all__ = [
     '__version__', 'apis', 'datasets', 'engine', 'evaluation', 'models',
     'visualization'

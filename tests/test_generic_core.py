@@ -1,5 +1,6 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""The generic SITS core imports nothing Exact-specific.
+"""The generic SITS core imports nothing Exact-specific, and no import
+runs from a lower layer of the package up to a higher one.
 
 Generic: datasets (readers, transforms), the data preprocessor, the
 backbones, segmentors, the TSViT and vanilla CAM heads, the refiners,
@@ -12,7 +13,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
-from typing import Dict, Set
+from typing import Dict, List, Set
 
 import pytest
 
@@ -31,9 +32,17 @@ GENERIC_PACKAGES = ('mmexact.datasets', 'mmexact.models.backbones',
                     'mmexact.evaluation', 'mmexact.utils')
 GENERIC_MODULES = ('mmexact.models.decode_heads.tsvit_head',
                    'mmexact.models.decode_heads.sits_cam_head')
-# package __init__ files that re-export everything (importing one of them
-# from generic code would pull in the Exact-specific parts)
-AGGREGATORS = ('mmexact', 'mmexact.models', 'mmexact.models.decode_heads')
+# Layers, bottom to top: a module imports modules of its own layer or of
+# lower ones only. Every module of the package has a layer; the package
+# file ``mmexact/__init__.py`` (it imports everything) is the top.
+LAYERS = (
+    ('mmexact.structures', 'mmexact.utils', 'mmexact.version'),
+    ('mmexact.datasets', 'mmexact.models', 'mmexact.evaluation',
+     'mmexact.visualization', 'mmexact.geo'),
+    ('mmexact.engine', ),
+    ('mmexact.apis', ),
+    ('mmexact.testing', 'mmexact'),
+)
 
 
 def _module_files() -> Dict[str, str]:
@@ -91,6 +100,33 @@ def _is_exact(name: str) -> bool:
     return any(name == e or name.startswith(e + '.') for e in EXACT)
 
 
+def _layer(name: str) -> int:
+    """Index in :data:`LAYERS` of a module (-1: none)."""
+    for i, layer in enumerate(LAYERS):
+        for top in layer:
+            if name == top or (top != 'mmexact'
+                               and name.startswith(top + '.')):
+                return i
+    return -1
+
+
+def _graph(modules: Dict[str, str]) -> Dict[str, Set[str]]:
+    """Module name -> the mmexact modules it imports."""
+    return {name: _imports(name, path, modules)
+            for name, path in modules.items()}
+
+
+def _upward_edges(graph: Dict[str, Set[str]]) -> List[str]:
+    """Every import of a higher layer, as ``'a (layer i) -> b (layer j)'``."""
+    bad = []
+    for name, deps in sorted(graph.items()):
+        for dep in sorted(deps):
+            if _layer(dep) > _layer(name):
+                bad.append(f'{name} (layer {_layer(name)}) -> {dep} '
+                           f'(layer {_layer(dep)})')
+    return bad
+
+
 def test_generic_import_graph_has_no_exact_module():
     modules = _module_files()
     starts = [m for m in modules
@@ -99,8 +135,12 @@ def test_generic_import_graph_has_no_exact_module():
     assert 'mmexact.models.backbones.utae' in starts
     assert 'mmexact.datasets.transforms.loading' in starts
     assert not any(_is_exact(m) for m in starts)
+    # A package file that re-exports everything is caught without a list
+    # of them: mmexact/__init__.py is the top layer (see the layer test),
+    # and the closure follows mmexact.models / .decode_heads into the
+    # Exact modules they import.
     reached, parent = _closure(starts, modules)
-    bad = sorted(m for m in reached if _is_exact(m) or m in AGGREGATORS)
+    bad = sorted(m for m in reached if _is_exact(m))
 
     def chain(m):
         out = [m]
@@ -113,6 +153,57 @@ def test_generic_import_graph_has_no_exact_module():
     exact_reached, _ = _closure(['mmexact.models.decode_heads.cb_cam_head'],
                                 modules)
     assert 'mmexact.models.decode_heads.sits_cam_head' in exact_reached
+    models_reached, _ = _closure(['mmexact.models'], modules)
+    assert 'mmexact.models.prototypes' in models_reached
+
+
+def test_no_import_runs_up_a_layer():
+    """structures / utils -> datasets, models, evaluation, visualization,
+    geo -> engine -> apis: no module imports one of a higher layer (so geo,
+    datasets and models never import apis), none imports tools / tests,
+    and structures holds plain definitions only (standard library and
+    numpy)."""
+    modules = _module_files()
+    unassigned = sorted(m for m in modules if _layer(m) < 0)
+    assert not unassigned, f'modules without a layer: {unassigned}'
+    assert _layer('mmexact.geo.scene') < _layer('mmexact.apis.inference')
+    graph = _graph(modules)
+    bad = _upward_edges(graph)
+    assert not bad, 'imports of a higher layer:\n' + '\n'.join(bad)
+    for name in (m for m in graph if m.startswith('mmexact.structures')):
+        other = sorted(d for d in graph[name]
+                       if not d.startswith('mmexact.structures'))
+        assert not other, f'{name} imports {other}: structures is the bottom'
+    for name, path in sorted(modules.items()):
+        for node in ast.walk(ast.parse(open(path).read())):
+            if isinstance(node, ast.Import):
+                roots = [a.name.split('.')[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                roots = [node.module.split('.')[0]]
+            else:
+                continue
+            assert not {'tools', 'tests'} & set(roots), (
+                f'{name} imports {roots} (line {node.lineno})')
+            if name.startswith('mmexact.structures'):
+                plain = set(sys.stdlib_module_names) | {'numpy'}
+                assert set(roots) <= plain, (
+                    f'{name} imports {roots}: structures holds plain data '
+                    'definitions only')
+
+
+def test_layer_check_names_an_upward_edge(tmp_path):
+    """The layer check fails on geo importing apis, naming the edge."""
+    modules = _module_files()
+    graph = _graph(modules)
+    scene = tmp_path / 'scene.py'
+    scene.write_text(open(modules['mmexact.geo.scene']).read() +
+                     'from ..apis.sits_inferencer import SITSInferencer\n')
+    graph['mmexact.geo.scene'] = _imports('mmexact.geo.scene', str(scene),
+                                          modules)
+    assert _upward_edges(graph) == [
+        'mmexact.geo.scene (layer 1) -> mmexact.apis.sits_inferencer '
+        '(layer 3)'
+    ]
 
 
 RUNTIME = r'''

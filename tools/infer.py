@@ -28,9 +28,9 @@ import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
 from mmexact.apis import SITSInferencer, init_model  # noqa: E402
-from mmexact.datasets.readers import SITSDataError  # noqa: E402
 from mmexact.geo import (DATE_SELECTIONS, DEFAULT_SCL_INVALID,  # noqa: E402
                          PARCEL_RULES, open_scene, write_crop_map)
+from mmexact.structures import SITSDataError  # noqa: E402
 from mmexact.utils.malloc_tuning import keep_freed_memory  # noqa: E402
 
 

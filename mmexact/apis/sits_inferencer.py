@@ -14,7 +14,6 @@ outputs kept along a block-row seam (width / stride x K x window^2
 floats), linearly on the scene width only.
 """
 import math
-import re
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -25,17 +24,13 @@ from mmengine.structures import BaseDataElement
 from mmengine.utils import ProgressBar
 
 from mmseg.registry import DATASETS, TRANSFORMS
-from ..datasets.pastis_meta import S2_BANDS
-from ..datasets.readers import MTLCC_BANDS, SITSDataError
+from ..structures import (MTLCC_BANDS, NODATA, S2_BANDS, SITSDataError,
+                          canonical_band)
 
 __all__ = [
-    'NODATA', 'SITSArraySource', 'SITSBlock', 'SITSInferencer',
-    'canonical_band', 'config_dataset_meta', 'model_bands', 'window_starts'
+    'SITSArraySource', 'SITSBlock', 'SITSInferencer', 'config_dataset_meta',
+    'model_bands', 'window_starts'
 ]
-
-#: No-data value of the model inputs (PASTIS: every band of a missing
-#: pixel is -10000, in reflectance x 10000 units).
-NODATA = -10000.
 
 # Transforms of a test pipeline that act on each pixel (or on the date
 # axis) alone: they can be applied to many windows at once.
@@ -44,41 +39,6 @@ _POINTWISE = ('NormalizeSITS', 'PadOrCutSequence', 'AppendDayOfYear')
 # by the batching here.
 _SKIPPED = ('LoadSITSSample', 'PackSITSInputs', 'LoadImageFromFile',
             'LoadAnnotations', 'PackSegInputs')
-
-# Sentinel-2 band aliases (STAC "eo" common names) -> band names.
-_ALIASES = {
-    'coastal': 'B1', 'blue': 'B2', 'green': 'B3', 'red': 'B4',
-    'rededge1': 'B5', 'rededge2': 'B6', 'rededge3': 'B7', 'nir': 'B8',
-    'nir08': 'B8A', 'nir09': 'B9', 'cirrus': 'B10', 'swir16': 'B11',
-    'swir22': 'B12'
-}
-
-
-def canonical_band(name: str) -> Optional[str]:
-    """Canonical Sentinel-2 band name (``'B2'``, ``'B8A'``, ``'B11'``).
-
-    Accepts ``B2`` / ``B02`` / ``b02`` / ``S2_B02`` / ``B02_10m`` and the
-    STAC common names (``red``, ``nir``, ``swir16`` ...).
-
-    Args:
-        name (str): A band name or description.
-
-    Returns:
-        str | None: The canonical name, or None when ``name`` names no
-        Sentinel-2 band.
-    """
-    text = str(name).strip()
-    low = text.lower().replace('-', '').replace(' ', '')
-    if low in _ALIASES:
-        return _ALIASES[low]
-    match = re.search(r'(?:^|[^a-z0-9])b0?(\d{1,2})(a?)(?![0-9])',
-                      '_' + low)
-    if match is None:
-        return None
-    num, suffix = int(match.group(1)), match.group(2)
-    if not 1 <= num <= 12 or (suffix and num != 8):
-        return None
-    return f'B{num}{suffix.upper()}'
 
 
 def model_bands(cfg: Config, in_channels: int) -> Tuple[str, ...]:

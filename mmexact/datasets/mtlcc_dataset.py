@@ -4,8 +4,9 @@ import os.path as osp
 from typing import List, Optional
 
 from mmseg.registry import DATASETS
+from ..structures import SITSDataError
 from .pastis_dataset import window_grid
-from .readers import SITSDataError, read_mtlcc_record
+from .readers import read_mtlcc_record
 from .sits_seg_dataset import SITSSegDataset
 
 __all__ = ['MTLCCDataset']

@@ -7,8 +7,9 @@ from typing import Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
+from ..structures import SITSDataError
 from .pastis_dataset import PASTISDataset, window_grid
-from .readers import SITSDataError, read_pastis_window
+from .readers import read_pastis_window
 
 __all__ = ['convert_pastis_to_pastis24', 'write_fold_lists']
 

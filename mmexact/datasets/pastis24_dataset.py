@@ -3,7 +3,7 @@ import os.path as osp
 from typing import List, Optional, Sequence
 
 from mmseg.registry import DATASETS
-from .readers import SITSDataError
+from ..structures import SITSDataError
 from .sits_seg_dataset import SITSSegDataset
 
 __all__ = ['PASTIS24Dataset']

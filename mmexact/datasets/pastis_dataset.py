@@ -6,7 +6,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from mmseg.registry import DATASETS
-from .readers import SITSDataError
+from ..structures import SITSDataError
 from .sits_seg_dataset import SITSSegDataset
 
 __all__ = ['PASTISDataset', 'window_grid']

@@ -6,7 +6,7 @@ import numpy as np
 
 __all__ = [
     'PASTIS_CLASSES', 'PASTIS_PALETTE', 'PASTIS_VOID', 'PASTIS_FOLD1_MEAN',
-    'PASTIS_FOLD1_STD', 'S2_BANDS', 'image_labels_from_mask', 'remap_void'
+    'PASTIS_FOLD1_STD', 'image_labels_from_mask', 'remap_void'
 ]
 
 # Semantic classes of PASTIS (TARGET channel 0). 19 = void, remapped to 255.
@@ -26,11 +26,8 @@ PASTIS_PALETTE = [[0, 0, 0], [91, 172, 73], [243, 208, 74], [237, 120, 40],
                   [150, 90, 40], [120, 220, 120], [60, 90, 200],
                   [40, 120, 60], [190, 190, 60], [230, 80, 150]]
 
-# Sentinel-2 band order of PASTIS (axis 1 of DATA_S2 arrays).
-S2_BANDS = ('B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B11', 'B12')
-
 # "Fold_1" statistics of NORM_S2_patch.json, used for every split by TSViT
-# and Exact.
+# and Exact (bands in :data:`mmexact.structures.S2_BANDS` order).
 PASTIS_FOLD1_MEAN = (1165.9398193359375, 1375.6534423828125,
                      1429.2191162109375, 1764.798828125, 2719.273193359375,
                      3063.61181640625, 3205.90185546875, 3319.109619140625,

@@ -10,7 +10,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from ..datasets.readers import SITSDataError
+from ..structures import SITSDataError
 
 __all__ = [
     'DATE_SELECTIONS', 'L2A_OFFSET_DATE', 'parse_date', 'date_from_name',

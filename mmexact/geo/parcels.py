@@ -10,7 +10,7 @@ from rasterio.transform import array_bounds
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
-from ..datasets.readers import SITSDataError
+from ..structures import SITSDataError
 
 __all__ = ['PARCEL_RULES', 'PARCEL_COLUMNS', 'ParcelAggregator']
 

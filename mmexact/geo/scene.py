@@ -12,8 +12,7 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
-from ..apis.sits_inferencer import NODATA, canonical_band
-from ..datasets.readers import SITSDataError
+from ..structures import NODATA, SITSDataError, canonical_band
 from .dates import (L2A_OFFSET_DATE, date_from_name, read_date_list,
                     read_index, select_dates)
 

@@ -11,7 +11,8 @@ import rasterio
 from rasterio.features import shapes
 from rasterio.transform import from_origin
 
-from ..datasets.pastis_meta import PASTIS_CLASSES, S2_BANDS
+from ..datasets.pastis_meta import PASTIS_CLASSES
+from ..structures import S2_BANDS
 from .synthetic import SyntheticPASTISConfig
 from .synthetic.calendar import make_tile_calendar
 from .synthetic.regions import region_of_tile

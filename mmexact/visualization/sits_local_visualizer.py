@@ -10,7 +10,8 @@ from mmengine.structures import PixelData
 from mmseg.registry import VISUALIZERS
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
-from ..datasets.pastis_meta import PASTIS_CLASSES, PASTIS_PALETTE, S2_BANDS
+from ..datasets.pastis_meta import PASTIS_CLASSES, PASTIS_PALETTE
+from ..structures import S2_BANDS
 from .sits_render import heatmap, hstack_panels, pick_frame, rgb_composite
 from .temporal_profile import temporal_profile
 

@@ -10,7 +10,7 @@ from mmengine.structures import BaseDataElement
 
 from mmexact.apis import (SITSArraySource, SITSInferencer, inference_sits,
                           init_model, window_starts)
-from mmexact.datasets.readers import SITSDataError
+from mmexact.structures import SITSDataError
 from mmexact.testing import TINY_BACKBONE, sits_pipeline
 from mmseg.registry import TRANSFORMS
 

@@ -8,7 +8,7 @@ import pytest
 
 from mmexact.testing import sits_pipeline
 from mmexact.datasets import PASTIS24Dataset, PASTISDataset
-from mmexact.datasets.readers import SITSDataError
+from mmexact.structures import SITSDataError
 
 PIPELINE = sits_pipeline(12)
 

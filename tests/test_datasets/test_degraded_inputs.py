@@ -8,8 +8,8 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose
 
-from mmexact.datasets.readers import SITSDataError
 from mmexact.datasets.transforms import DropNoDataFrames, LoadSITSSample
+from mmexact.structures import SITSDataError
 from mmexact.testing import (TINY_BACKBONE, sits_pipeline)
 from mmseg.registry import MODELS
 

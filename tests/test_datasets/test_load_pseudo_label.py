@@ -10,8 +10,8 @@ from PIL import Image
 
 from mmexact.apis import build_cam_dataloader, pseudo_label_options
 from mmexact.datasets import PASTIS24Dataset
-from mmexact.datasets.readers import SITSDataError
 from mmexact.datasets.transforms import LoadPseudoLabel
+from mmexact.structures import SITSDataError
 from mmexact.testing import sits_pipeline
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

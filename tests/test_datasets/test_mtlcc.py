@@ -14,11 +14,11 @@ from mmengine.dataset import pseudo_collate
 from mmengine.logging import MessageHub
 
 from mmexact.datasets import MTLCCDataset
-from mmexact.datasets.readers import (MTLCC_BANDS, SITSDataError, crc32c,
-                                      masked_crc32c, parse_example,
+from mmexact.datasets.readers import (crc32c, masked_crc32c, parse_example,
                                       read_mtlcc_record, read_mtlcc_tile,
                                       read_tfrecord)
 from mmexact.datasets.readers.tfrecord import _crc32c_scalar
+from mmexact.structures import MTLCC_BANDS, SITSDataError
 from mmexact.testing import (encode_example, make_fake_mtlcc,
                              tiny_segmentor_cfg, write_mtlcc_tile,
                              write_tfrecord)

@@ -4,9 +4,10 @@ rule is a parameter of LoadSITSSample."""
 import numpy as np
 import pytest
 
-from mmexact.datasets.readers import (SITS_READERS, SITSDataError,
-                                      get_sits_reader, load_pastis24_sample)
+from mmexact.datasets.readers import (SITS_READERS, get_sits_reader,
+                                      load_pastis24_sample)
 from mmexact.datasets.transforms import LoadSITSSample
+from mmexact.structures import SITSDataError
 
 
 @pytest.fixture

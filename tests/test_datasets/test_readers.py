@@ -5,9 +5,9 @@ import pickle
 import numpy as np
 import pytest
 
-from mmexact.datasets.readers import (SITSDataError, dates_to_doy,
-                                      read_pastis24_window,
+from mmexact.datasets.readers import (dates_to_doy, read_pastis24_window,
                                       read_pastis_window, read_pseudo_label)
+from mmexact.structures import SITSDataError
 from mmexact.utils import UnsafePickleError, safe_pickle_load
 
 

@@ -10,11 +10,9 @@ import numpy as np
 import pytest
 from rasterio.transform import from_origin
 
-from mmexact.apis.sits_inferencer import canonical_band
-from mmexact.datasets.pastis_meta import S2_BANDS
-from mmexact.datasets.readers import SITSDataError
 from mmexact.geo import (date_from_name, open_scene, parse_date,
                          select_dates)
+from mmexact.structures import S2_BANDS, SITSDataError, canonical_band
 from mmexact.testing.geotiff import (S2_DESCRIPTIONS, UTM31_ORIGIN,
                                      write_geotiff, write_series)
 

@@ -7,8 +7,8 @@ from rasterio.crs import CRS
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
-from mmexact.datasets.readers import SITSDataError
 from mmexact.geo import ParcelAggregator
+from mmexact.structures import SITSDataError
 
 X0, Y0 = 570000., 4830000.  # EPSG:32631, 10 m pixels
 PROFILE = dict(crs=CRS.from_epsg(32631), transform=from_origin(X0, Y0, 10,

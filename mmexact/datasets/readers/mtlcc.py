@@ -6,18 +6,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...structures import MTLCC_BANDS, SITSDataError
 from .registry import SITS_READERS
 from .tfrecord import parse_example, read_tfrecord
-from .validate import SITSDataError, validate_sits_sample
+from .validate import validate_sits_sample
 
 __all__ = [
-    'MTLCC_BANDS', 'MTLCC_CLASS_IDS', 'read_mtlcc_record', 'read_mtlcc_tile',
+    'MTLCC_CLASS_IDS', 'read_mtlcc_record', 'read_mtlcc_tile',
     'load_mtlcc_sample'
 ]
 
-# Band order of ``img`` (axis 1): the x10, x20 and x60 groups, as stored.
-MTLCC_BANDS = ('B04', 'B03', 'B02', 'B08', 'B05', 'B06', 'B07', 'B8A',
-               'B11', 'B12', 'B01', 'B09', 'B10')
 # Original MTLCC crop ids; the i-th id becomes class i + 1 (0 = unknown).
 MTLCC_CLASS_IDS = (1, 2, 3, 5, 8, 9, 12, 13, 15, 16, 17, 19, 22, 23, 24, 25,
                    26)

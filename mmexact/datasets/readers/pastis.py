@@ -5,8 +5,9 @@ from typing import Dict, Sequence, Tuple
 
 import numpy as np
 
+from ...structures import SITSDataError
 from .registry import SITS_READERS
-from .validate import SITSDataError, validate_sits_sample
+from .validate import validate_sits_sample
 
 __all__ = ['dates_to_doy', 'read_pastis_window', 'load_pastis_sample']
 

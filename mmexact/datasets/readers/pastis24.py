@@ -5,8 +5,9 @@ from typing import Dict
 import numpy as np
 
 from mmexact.utils.safe_pickle import safe_pickle_load
+from ...structures import SITSDataError
 from .registry import SITS_READERS
-from .validate import SITSDataError, validate_sits_sample
+from .validate import validate_sits_sample
 
 __all__ = ['read_pastis24_window', 'load_pastis24_sample']
 

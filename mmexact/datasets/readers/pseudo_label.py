@@ -5,7 +5,7 @@ from typing import Tuple
 import numpy as np
 from PIL import Image
 
-from .validate import SITSDataError
+from ...structures import SITSDataError
 
 __all__ = ['read_pseudo_label']
 

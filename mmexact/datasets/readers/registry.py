@@ -18,7 +18,7 @@ from typing import Callable
 
 from mmengine.registry import Registry
 
-from .validate import SITSDataError
+from ...structures import SITSDataError
 
 __all__ = ['SITS_READERS', 'get_sits_reader']
 

@@ -29,7 +29,7 @@ from typing import Dict, List, Tuple, Union
 
 import numpy as np
 
-from .validate import SITSDataError
+from ...structures import SITSDataError
 
 __all__ = ['crc32c', 'masked_crc32c', 'read_tfrecord', 'parse_example']
 

@@ -4,11 +4,9 @@ from typing import Optional
 
 import numpy as np
 
-__all__ = ['SITSDataError', 'validate_sits_sample']
+from ...structures import SITSDataError
 
-
-class SITSDataError(ValueError):
-    """A SITS data file is malformed; the message names the file."""
+__all__ = ['validate_sits_sample']
 
 
 def validate_sits_sample(img: np.ndarray,

@@ -3,7 +3,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmseg.registry import TRANSFORMS
-from ..readers import SITSDataError
+from ...structures import SITSDataError
 
 __all__ = ['DropNoDataFrames']
 

@@ -4,7 +4,8 @@ import os.path as osp
 from mmcv.transforms import BaseTransform
 
 from mmseg.registry import TRANSFORMS
-from ..readers import SITSDataError, read_pseudo_label
+from ...structures import SITSDataError
+from ..readers import read_pseudo_label
 
 __all__ = ['LoadPseudoLabel']
 

@@ -45,6 +45,7 @@ import torch
 from torch import Tensor
 
 from ...utils.checkpoint import load_local_checkpoint
+from ...version import __version__
 
 __all__ = [
     'REF_DATE_COLUMNS', 'DATE_COLUMNS', 'reference_date_index',
@@ -336,7 +337,6 @@ def convert_exact_reference_checkpoint(
     converted = exact_reference_to_mmexact(src, emulate_date_truncation)
     inv = _inverse_column_map(date_column_map(emulate_date_truncation))
     unreached = torch.nonzero(inv < 0).flatten()
-    from ... import __version__
     usage = ('for the reference outputs set model.backbone.'
              'mask_padded_frames=False and model.backbone.'
              f'emulate_date_truncation={bool(emulate_date_truncation)}')

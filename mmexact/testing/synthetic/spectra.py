@@ -10,13 +10,15 @@ vegetation, NDVI > 0.9, about [70, 290, 90, 600, 2780, 3850, 4140, 4200,
 """
 import numpy as np
 
+from ...structures import S2_BANDS
+
 __all__ = [
     'BANDS', 'ENDMEMBERS', 'NUM_ENDMEMBERS', 'SOIL', 'GREEN', 'DRY',
     'BROWN', 'FLOWER', 'WATER', 'URBAN', 'ROAD', 'CANOPY', 'CLOUD',
     'green_gain', 'mix_spectra'
 ]
 
-BANDS = ('B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'B8A', 'B11', 'B12')
+BANDS = S2_BANDS
 
 # Endmember indices (columns of a fraction array).
 SOIL, GREEN, DRY, BROWN, FLOWER, WATER, URBAN, ROAD, CANOPY = range(9)
