@@ -21,12 +21,12 @@ The payload of a ``tf.train.Example`` is the protobuf::
 
 Repeated numbers are accepted packed or unpacked, as protobuf requires.
 """
-import functools
 import gzip
 import struct
 import zlib
 from typing import Dict, List, Tuple, Union
 
+import google_crc32c
 import numpy as np
 
 from ...structures import SITSDataError
@@ -35,84 +35,12 @@ __all__ = ['crc32c', 'masked_crc32c', 'read_tfrecord', 'parse_example']
 
 FeatureValue = Union[List[bytes], np.ndarray]
 
-_POLY = 0x82F63B78  # CRC-32C (Castagnoli), reflected
 _MASK_DELTA = 0xA282EAD8
-_SMALL = 1 << 15  # below this many bytes the scalar loop is fast enough
-_CHUNK = 1024  # bytes per lane of the vectorised CRC
-
-
-def _make_table() -> np.ndarray:
-    table = np.arange(256, dtype=np.uint32)
-    for _ in range(8):
-        table = np.where(table & 1, (table >> 1) ^ np.uint32(_POLY),
-                         table >> 1).astype(np.uint32)
-    return table
-
-
-_TABLE = _make_table()
-_TABLE_LIST = _TABLE.tolist()
-
-
-@functools.lru_cache(maxsize=None)
-def _zeros_shift_tables(num_bytes: int) -> Tuple[List[int], ...]:
-    """Byte tables of the linear map "feed ``num_bytes`` zero bytes".
-
-    With a zero initial value the CRC register is linear over GF(2), so
-    ``crc(A + B) = shift_len(B)(crc(A)) ^ crc(B)``. The map is stored as
-    four 256-entry tables, one per register byte.
-    """
-    reg = np.left_shift(np.uint32(1), np.arange(32, dtype=np.uint32))
-    for _ in range(num_bytes):
-        reg = _TABLE[reg & 0xFF] ^ (reg >> 8)
-    basis = reg.tolist()
-    tables = []
-    for k in range(4):
-        table = [0] * 256
-        for b in range(1, 256):
-            low = (b & -b).bit_length() - 1
-            table[b] = table[b & (b - 1)] ^ basis[8 * k + low]
-        tables.append(table)
-    return tuple(tables)
-
-
-def _crc32c_scalar(data: bytes, crc: int = 0xFFFFFFFF) -> int:
-    table = _TABLE_LIST
-    for byte in data:
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc
-
-
-def _crc32c_vectorised(data: bytes) -> int:
-    """Raw register (init 0xFFFFFFFF, no final XOR) of a long message.
-
-    The message is split into lanes of ``_CHUNK`` bytes whose zero-init
-    CRCs are computed together with NumPy, then chained with the zero-shift
-    tables. Leading zero bytes leave a zero-init register at 0, so the
-    message is left-padded to whole lanes. The initial value 0xFFFFFFFF is
-    folded in by inverting the first four message bytes (equivalent for
-    reflected CRCs).
-    """
-    n = len(data)
-    lanes = -(-n // _CHUNK)
-    pad = lanes * _CHUNK - n
-    buf = np.zeros(lanes * _CHUNK, dtype=np.uint8)
-    buf[pad:] = np.frombuffer(data, dtype=np.uint8)
-    buf[pad:pad + 4] ^= 0xFF
-    cols = np.ascontiguousarray(buf.reshape(lanes, _CHUNK).T)
-    reg = np.zeros(lanes, dtype=np.uint32)
-    for column in cols:
-        reg = _TABLE[(reg ^ column) & 0xFF] ^ (reg >> 8)
-    t0, t1, t2, t3 = _zeros_shift_tables(_CHUNK)
-    crc = 0
-    for lane in reg.tolist():
-        crc = (t0[crc & 0xFF] ^ t1[(crc >> 8) & 0xFF]
-               ^ t2[(crc >> 16) & 0xFF] ^ t3[crc >> 24] ^ lane)
-    return crc
 
 
 def crc32c(data: bytes) -> int:
     """CRC-32C (Castagnoli) of ``data``, e.g. ``0xE3069283`` for
-    ``b'123456789'``.
+    ``b'123456789'`` (computed by the ``google-crc32c`` package).
 
     Args:
         data (bytes): Message (any bytes-like object).
@@ -120,10 +48,7 @@ def crc32c(data: bytes) -> int:
     Returns:
         int: The 32-bit checksum.
     """
-    data = bytes(data)
-    if len(data) < _SMALL:
-        return _crc32c_scalar(data) ^ 0xFFFFFFFF
-    return _crc32c_vectorised(data) ^ 0xFFFFFFFF
+    return google_crc32c.value(bytes(data))
 
 
 def masked_crc32c(data: bytes) -> int:
@@ -270,15 +195,12 @@ def _parse_list(buf: memoryview, span: Tuple[int, int],
                 raise _Malformed(f'bytes_list value with wire type {wire}')
             values.append(bytes(buf[value[0]:value[1]]))
         elif kind == 'float_list':
-            if wire == 5:
-                chunks.append(bytes(buf[value[0]:value[1]]))
-            elif wire == 2:
-                if (value[1] - value[0]) % 4:
-                    raise _Malformed('packed float_list length is not a '
-                                     'multiple of 4')
-                chunks.append(bytes(buf[value[0]:value[1]]))
-            else:
+            if wire not in (2, 5):
                 raise _Malformed(f'float_list value with wire type {wire}')
+            if (value[1] - value[0]) % 4:  # wire type 5: always 4 bytes
+                raise _Malformed('packed float_list length is not a '
+                                 'multiple of 4')
+            chunks.append(bytes(buf[value[0]:value[1]]))
         else:
             if wire == 0:
                 chunks.append(np.array([value], np.uint64).view(np.int64))
