@@ -188,7 +188,7 @@ def main(argv=None) -> Dict:
             sweep = json.load(f)
         summary['pseudo_label'] = sweep['selection']
     if args.stop_after in (None, 'stage2', 'test'):
-        from mmexact.apis import pseudo_label_options
+        from mmexact.utils import pseudo_label_options
         cfg2 = Config.fromfile(stage2)
         opts = args.cfg_options + args.stage2_cfg_options
         if opts:

@@ -25,13 +25,13 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmexact  # noqa: E402,F401  (registers components, checkpoint fix)
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.runner import Runner, load_checkpoint  # noqa: E402
 from mmengine.structures import PixelData  # noqa: E402
 
-from mmexact.apis import (build_cam_dataloader, build_cam_model,  # noqa
-                          iter_cams, sample_name)
-from mmexact.evaluation import cams_to_pseudo_labels  # noqa: E402
 from mmexact.visualization import (build_sits_visualizer,  # noqa: E402
                                    require_display)
+from mmseg.registry import MODELS  # noqa: E402
 from mmseg.structures import SegDataSample  # noqa: E402
 
 
@@ -86,36 +86,45 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    model = build_cam_model(cfg, args.checkpoint, args.device)
-    loader = build_cam_dataloader(
-        cfg,
-        args.split,
-        args.batch_size,
-        args.num_workers,
-        max_samples=args.max_windows)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model = MODELS.build(cfg.model)
+    if not hasattr(model.decode_head, 'predict_cams'):
+        raise SystemExit(f'{type(model.decode_head).__name__} has no '
+                         'predict_cams(): use a stage-1 config')
+    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    model.to(args.device).eval()
+    model.decode_head.bg_threshold = args.bg_threshold  # of the pseudo label
+    split = cfg.get(f'{args.split}_dataloader')
+    dataset = dict(split.dataset)
+    if args.max_windows is not None:
+        dataset['indices'] = args.max_windows
+    loader = Runner.build_dataloader(dict(
+        batch_size=args.batch_size,
+        num_workers=split.get('num_workers', 0)
+        if args.num_workers is None else args.num_workers,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dataset))
     os.makedirs(args.out_dir, exist_ok=True)
     visualizer = build_sits_visualizer(cfg, args.out_dir, 'visualize_cams')
-    dataset = loader.dataset
-    dataset = getattr(dataset, 'dataset', dataset)  # --max-windows subset
-    visualizer.dataset_meta = dataset.metainfo
+    visualizer.dataset_meta = loader.dataset.metainfo
     count = 0
-    for out in iter_cams(model, loader):
-        labels = cams_to_pseudo_labels(out['scores'], args.bg_threshold)
-        for i, sample in enumerate(out['data_samples']):
-            h, w = sample.metainfo.get('img_shape', labels.shape[-2:])[:2]
-            cams = out['scores'][i, :, :h, :w].cpu()
+    for batch in loader:
+        with torch.no_grad():
+            outputs = model.test_step(batch)
+        for inputs, sample in zip(batch['inputs'], outputs):
+            cams = sample.seg_logits.data[1:].cpu()  # channel 0: theta
             present = cams.flatten(1).amax(1) > 0
             if 'gt_cls_label' in sample:
                 present |= sample.gt_cls_label.cpu() > 0
-            drawn = SegDataSample(metainfo=dict(img_shape=(h, w)))
-            drawn.pred_sem_seg = PixelData(data=labels[i:i + 1, :h, :w].cpu())
+            drawn = SegDataSample(metainfo=dict(img_shape=cams.shape[-2:]))
+            drawn.pred_sem_seg = PixelData(data=sample.pred_sem_seg.data.cpu())
             drawn.cams = PixelData(data=cams)
-            if out['gt'] is not None:
+            if 'gt_sem_seg' in sample:
                 drawn.gt_sem_seg = PixelData(
-                    data=out['gt'][i:i + 1, :h, :w].cpu())
+                    data=sample.gt_sem_seg.data.cpu())
             visualizer.add_datasample(
-                sample_name(sample, count),
-                out['inputs'][i],
+                str(sample.metainfo.get('sample_id', f'{count:06d}')),
+                inputs,
                 drawn,
                 show=args.show,
                 frame=args.frame,

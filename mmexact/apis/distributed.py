@@ -4,15 +4,11 @@ import atexit
 import logging
 import os
 import sys
-from typing import Tuple
-
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
-__all__ = [
-    'prepare_cpu_distributed', 'init_distributed', 'cleanup_distributed'
-]
+__all__ = ['prepare_cpu_distributed', 'cleanup_distributed']
 
 
 def prepare_cpu_distributed(cfg: Config) -> bool:
@@ -48,35 +44,6 @@ def prepare_cpu_distributed(cfg: Config) -> bool:
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
     return True
-
-
-def init_distributed(launcher: str = 'none') -> Tuple[int, int]:
-    """Initialise the process group of a non-Runner tool.
-
-    ``'pytorch'`` reads the ``torchrun`` environment; with GPUs it uses
-    NCCL and one device per local rank (MMEngine's ``init_dist``), without
-    them gloo on CPU. ``'none'`` does nothing.
-
-    Args:
-        launcher (str): ``'none'`` or ``'pytorch'``.
-
-    Returns:
-        tuple[int, int]: (rank, world size).
-    """
-    if launcher == 'none':
-        return 0, 1
-    if launcher != 'pytorch':
-        raise ValueError(f'launcher must be none or pytorch, got {launcher!r}')
-    if not dist.is_initialized():
-        if torch.cuda.is_available():
-            from mmengine.dist import init_dist
-            init_dist('pytorch', backend='nccl')
-        else:
-            dist.init_process_group(
-                backend='gloo',
-                rank=int(os.environ['RANK']),
-                world_size=int(os.environ['WORLD_SIZE']))
-    return dist.get_rank(), dist.get_world_size()
 
 
 def cleanup_distributed(exit_process: bool = False) -> bool:

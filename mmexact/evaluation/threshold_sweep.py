@@ -10,7 +10,7 @@ __all__ = ['ThresholdSweep', 'cams_to_pseudo_labels']
 
 
 def cams_to_pseudo_labels(cams: Tensor, threshold: float) -> Tensor:
-    """Exact's pseudo label: argmax over ``[theta, cam_1, ..., cam_K]``.
+    """CAM pseudo label: argmax over ``[theta, cam_1, ..., cam_K]``.
 
     Equivalent to ``cams_to_seg_scores(cams, theta, size).argmax(1)`` on
     already upsampled CAMs, without building the (K + 1)-channel tensor:
@@ -110,8 +110,8 @@ class ThresholdSweep:
         """Clear the accumulated histogram."""
         self.hist = torch.zeros(self.num_bins, dtype=torch.int64)
 
-    def update(self, cams: Tensor, gt: Tensor) -> None:
-        """Accumulate a batch.
+    def bin_index(self, cams: Tensor, gt: Tensor) -> Tensor:
+        """Flat histogram bin ``(n, gt, c)`` of every valid pixel.
 
         Args:
             cams (Tensor): CAMs (B, C - 1, H, W) at label resolution (see
@@ -120,6 +120,10 @@ class ThresholdSweep:
             gt (Tensor): Ground truth (B, H, W) or (B, 1, H, W); pixels
                 equal to ``ignore_index`` (or outside ``0..C-1``) are
                 skipped.
+
+        Returns:
+            Tensor: int64 bin indices (P, ) of the P valid pixels, on the
+            device of ``cams``.
         """
         if gt.dim() == cams.dim():
             gt = gt.squeeze(-3)
@@ -136,9 +140,13 @@ class ThresholdSweep:
         value, cls, gt = value[valid], cls[valid], gt[valid]
         thr = self.thresholds.to(device=cams.device, dtype=value.dtype)
         below = torch.searchsorted(thr, value)  # #{theta_j < v}
-        index = (below * self.num_classes + gt) * self.num_fg + cls
+        return (below * self.num_classes + gt) * self.num_fg + cls
+
+    def update(self, cams: Tensor, gt: Tensor) -> None:
+        """Accumulate a batch (arguments as :meth:`bin_index`)."""
         self.hist += torch.bincount(
-            index, minlength=self.num_bins).to(self.hist.device)
+            self.bin_index(cams, gt),
+            minlength=self.num_bins).to(self.hist.device)
 
     def confusion_matrices(self) -> Tensor:
         """All confusion matrices, (T, C, C) int64, rows = ground truth."""

@@ -1,6 +1,7 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 from .checkpoint import (CheckpointError, load_local_checkpoint,
                          register_safe_checkpoint_loader)
+from .config_options import pseudo_label_options
 from .flop_count import register_cpu_attention_flops
 from .malloc_tuning import keep_freed_memory
 from .openmmlab_tools import load_openmmlab_tool
@@ -10,5 +11,5 @@ __all__ = [
     'CheckpointError', 'load_local_checkpoint',
     'register_safe_checkpoint_loader', 'UnsafePickleError',
     'keep_freed_memory', 'safe_pickle_load', 'load_openmmlab_tool',
-    'register_cpu_attention_flops'
+    'register_cpu_attention_flops', 'pseudo_label_options'
 ]
