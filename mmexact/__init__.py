@@ -1,5 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""mmexact: Exact (CVPR 2025) and generic SITS components for mmseg 1.x.
+"""mmexact: generic SITS components for mmseg 1.x and Exact (CVPR 2025).
 
 Importing the package registers every component into mmsegmentation's
 registries and installs the safe checkpoint loader (see
@@ -10,10 +10,10 @@ from .version import __version__
 
 register_safe_checkpoint_loader()
 
-from . import (apis, datasets, engine, evaluation, models,  # noqa: E402,F401
-               visualization)
+from . import (apis, datasets, engine, evaluation, exact,  # noqa: E402,F401
+               models, visualization)
 
 __all__ = [
-    '__version__', 'apis', 'datasets', 'engine', 'evaluation', 'models',
-    'visualization'
+    '__version__', 'apis', 'datasets', 'engine', 'evaluation', 'exact',
+    'models', 'visualization'
 ]

@@ -2,11 +2,11 @@
 """The generic SITS core imports nothing Exact-specific, and no import
 runs from a lower layer of the package up to a higher one.
 
-Generic: datasets (readers, transforms), the data preprocessor, the
-backbones, segmentors, the TSViT and vanilla CAM heads, the refiners,
-layers and model utilities, evaluation, utilities. Exact-specific: the
-class prototypes, the clue contrastive and refinement consistency losses,
-the CB-CAM head and the reference-checkpoint converters.
+Exact-specific: the package :mod:`mmexact.exact` (class prototypes, the
+clue contrastive and refinement consistency losses, the CB-CAM head, the
+reference-checkpoint converter). Generic: every other module of the
+package but the test helpers (:mod:`mmexact.testing`) and the package file
+(which imports everything, Exact included).
 """
 import ast
 import os
@@ -22,16 +22,8 @@ pytestmark = pytest.mark.e2e
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PKG = osp.join(REPO, 'mmexact')
 
-EXACT = ('mmexact.models.prototypes', 'mmexact.models.losses',
-         'mmexact.models.decode_heads.cb_cam_head',
-         'mmexact.models.converters')
-GENERIC_PACKAGES = ('mmexact.datasets', 'mmexact.models.backbones',
-                    'mmexact.models.data_preprocessors',
-                    'mmexact.models.segmentors', 'mmexact.models.refiners',
-                    'mmexact.models.layers', 'mmexact.models.utils',
-                    'mmexact.evaluation', 'mmexact.utils')
-GENERIC_MODULES = ('mmexact.models.decode_heads.tsvit_head',
-                   'mmexact.models.decode_heads.sits_cam_head')
+EXACT = ('mmexact.exact', )
+NOT_GENERIC = EXACT + ('mmexact.testing', )
 # Layers, bottom to top: a module imports modules of its own layer or of
 # lower ones only. Every module of the package has a layer; the package
 # file ``mmexact/__init__.py`` (it imports everything) is the top.
@@ -41,6 +33,7 @@ LAYERS = (
      'mmexact.visualization', 'mmexact.geo'),
     ('mmexact.engine', ),
     ('mmexact.apis', ),
+    ('mmexact.exact', ),
     ('mmexact.testing', 'mmexact'),
 )
 
@@ -96,8 +89,17 @@ def _closure(starts, modules):
     return seen, parent
 
 
+def _within(name: str, packages) -> bool:
+    return any(name == e or name.startswith(e + '.') for e in packages)
+
+
 def _is_exact(name: str) -> bool:
-    return any(name == e or name.startswith(e + '.') for e in EXACT)
+    return _within(name, EXACT)
+
+
+def _generic(modules) -> List[str]:
+    return sorted(m for m in modules
+                  if m != 'mmexact' and not _within(m, NOT_GENERIC))
 
 
 def _layer(name: str) -> int:
@@ -129,18 +131,14 @@ def _upward_edges(graph: Dict[str, Set[str]]) -> List[str]:
 
 def test_generic_import_graph_has_no_exact_module():
     modules = _module_files()
-    starts = [m for m in modules
-              if m in GENERIC_MODULES or any(
-                  m == p or m.startswith(p + '.') for p in GENERIC_PACKAGES)]
-    assert 'mmexact.models.backbones.utae' in starts
-    assert 'mmexact.datasets.transforms.loading' in starts
-    assert not any(_is_exact(m) for m in starts)
-    # A package file that re-exports everything is caught without a list
-    # of them: mmexact/__init__.py is the top layer (see the layer test),
-    # and the closure follows mmexact.models / .decode_heads into the
-    # Exact modules they import.
+    starts = _generic(modules)
+    for name in ('mmexact.models.backbones.utae',
+                 'mmexact.datasets.transforms.loading',
+                 'mmexact.models.decode_heads.sits_cam_head',
+                 'mmexact.apis.sits_inferencer', 'mmexact.engine'):
+        assert name in starts
     reached, parent = _closure(starts, modules)
-    bad = sorted(m for m in reached if _is_exact(m))
+    bad = sorted(m for m in reached if _is_exact(m) or m == 'mmexact')
 
     def chain(m):
         out = [m]
@@ -150,16 +148,14 @@ def test_generic_import_graph_has_no_exact_module():
 
     assert not bad, '\n'.join(chain(m) for m in bad)
     # the check sees the Exact-specific edges that do exist
-    exact_reached, _ = _closure(['mmexact.models.decode_heads.cb_cam_head'],
-                                modules)
+    exact_reached, _ = _closure(['mmexact.exact.cb_cam_head'], modules)
     assert 'mmexact.models.decode_heads.sits_cam_head' in exact_reached
-    models_reached, _ = _closure(['mmexact.models'], modules)
-    assert 'mmexact.models.prototypes' in models_reached
+    assert 'mmexact.exact.cb_cam_head' in _closure(['mmexact'], modules)[0]
 
 
 def test_no_import_runs_up_a_layer():
     """structures / utils -> datasets, models, evaluation, visualization,
-    geo -> engine -> apis: no module imports one of a higher layer (so geo,
+    geo -> engine -> apis -> exact: no module imports one of a higher layer (so geo,
     datasets and models never import apis), none imports tools / tests,
     and structures holds plain definitions only (standard library and
     numpy)."""
@@ -217,11 +213,10 @@ class Block(importlib.abc.MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, Block())
-# bare parent packages: skip the aggregating __init__ files
-for pkg in ('mmexact', 'mmexact.models', 'mmexact.models.decode_heads'):
-    mod = types.ModuleType(pkg)
-    mod.__path__ = [repo + '/' + pkg.replace('.', '/')]
-    sys.modules[pkg] = mod
+# a bare package: skip mmexact/__init__.py, which imports everything
+mod = types.ModuleType('mmexact')
+mod.__path__ = [repo + '/mmexact']
+sys.modules['mmexact'] = mod
 for name in sys.argv[3].split(','):
     importlib.import_module(name)
 from mmseg.registry import MODELS, TRANSFORMS
@@ -241,7 +236,9 @@ print('ok')
 def test_generic_modules_import_and_register_without_exact():
     """Import the generic packages with the Exact-specific modules blocked
     (and without the package files that import everything)."""
-    names = list(GENERIC_PACKAGES) + list(GENERIC_MODULES)
+    names = sorted({'.'.join(m.split('.')[:2])
+                    for m in _generic(_module_files())})
+    assert 'mmexact.apis' in names and 'mmexact.geo' in names
     env = dict(os.environ, PYTHONPATH=REPO)
     out = subprocess.run(
         [sys.executable, '-c', RUNTIME, REPO, ','.join(EXACT),
@@ -253,7 +250,7 @@ def test_generic_modules_import_and_register_without_exact():
 
 def test_runtime_check_catches_an_exact_import():
     """The blocker works: importing an Exact module from the list fails."""
-    module = 'mmexact.models.prototypes'
+    module = 'mmexact.exact'
     env = dict(os.environ, PYTHONPATH=REPO)
     out = subprocess.run(
         [sys.executable, '-c', RUNTIME, REPO, ','.join(EXACT),

@@ -23,7 +23,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch  # noqa: E402
 
-from mmexact.models.converters import (  # noqa: E402
+from mmexact.exact import (  # noqa: E402
     convert_exact_reference_checkpoint, load_exact_reference_state_dict)
 
 

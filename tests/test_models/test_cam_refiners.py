@@ -102,7 +102,8 @@ def _inputs(t=5, pad=0, b=2, seed=0):
 def test_taap_on_vanilla_cams_is_exacts_refinement(repo_root):
     taap = dict(type='TemporalAffinityRefiner', dilations=(2, ),
                 num_iters=3, alpha=0.3)
-    model = _cam_model(repo_root, dict(cam_refiner=taap),
+    model = _cam_model(repo_root, dict(cam_refiner=taap,
+                                       cam_refiner_guide='temporal_clue'),
                        with_temporal_attention=True)
     head = model.decode_head
     x, samples = _inputs()
@@ -186,7 +187,7 @@ def test_refiner_errors(repo_root):
         with pytest.raises(ValueError, match='needs the packed inputs'):
             model.decode_head.predict_cams(feats, samples)
     model = _cam_model(repo_root, dict(cam_refiner=dict(
-        type='TemporalAffinityRefiner')))
+        type='TemporalAffinityRefiner'), cam_refiner_guide='temporal_clue'))
     with torch.no_grad(), pytest.raises(ValueError,
                                         match='needs the temporal attention'):
         model.decode_head.predict_cams(model.extract_feat(x), samples)

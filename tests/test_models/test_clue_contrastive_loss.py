@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmexact.models import CBCAMHead, ClueContrastiveLoss
+from mmexact.exact import CBCAMHead, ClueContrastiveLoss
 
 # K = 2 classes, N_p = 2 prototypes per class and polarity, d = 3, one
 # image of N = 3 pixels. Prototypes are deliberately not unit-norm.
@@ -299,7 +299,7 @@ def test_momentum_statistics_gumbel_are_one_hot():
 def test_sinkhorn_scores_use_raw_prototypes(monkeypatch):
     # exact-method.md §4.3 / §10 #7: R = X (P^polarity[k])^T with unit
     # features but the prototypes as stored (not normalised)
-    import mmexact.models.prototypes.exact_class_prototypes as module
+    import mmexact.exact.exact_class_prototypes as module
     seen = []
     original = module.sinkhorn_knopp_grouped
 

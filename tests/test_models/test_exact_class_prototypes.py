@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmexact.models import ExactClassPrototypes
+from mmexact.exact import ExactClassPrototypes
 from mmseg.registry import MODELS
 
 

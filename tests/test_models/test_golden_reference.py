@@ -27,7 +27,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.runner import load_checkpoint
 
 from mmexact.evaluation import ThresholdSweep, cams_to_pseudo_labels
-from mmexact.models.converters import mmexact_to_exact_reference
+from mmexact.exact import mmexact_to_exact_reference
 from mmexact.models.utils import upsample_cams
 from mmseg.registry import DATASETS, MODELS
 

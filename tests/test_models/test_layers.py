@@ -86,12 +86,12 @@ def _plain_layer(layer, x, mask, mode):
     a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask[:, None,
                                                                 None])
     a = layer.attn.proj(a.transpose(1, 2).reshape(n, length, -1))
-    h = dict(standard=x + a, exact_cls=u + a, exact_seg=x + u + a)[mode]
+    h = dict(standard=x + a, normed_skip=u + a, double_skip=x + u + a)[mode]
     return h + layer.ffn.fc2(F.gelu(layer.ffn.fc1(layer.norm2(h))))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('mode', ['standard', 'exact_cls', 'exact_seg'])
+@pytest.mark.parametrize('mode', ['standard', 'normed_skip', 'double_skip'])
 @pytest.mark.parametrize('chunk', [4096, 5])
 def test_fused_layer_equals_plain_layer(mode, chunk, monkeypatch):
     monkeypatch.setattr(fused_ops, 'CHUNK_ROWS', chunk)  # 5: 5 chunks
@@ -122,7 +122,7 @@ def test_training_layer_stores_only_inputs_qkv_and_outputs():
     pre-activation (4d here) nor its GELU."""
     torch.manual_seed(0)
     n, length, d, heads, dh = 3, 7, 16, 2, 12
-    layer = TransformerLayer(d, heads, dh, 64, residual_mode='exact_cls')
+    layer = TransformerLayer(d, heads, dh, 64, residual_mode='normed_skip')
     x = torch.randn(n, length, d, requires_grad=True)
     skip = {p.untyped_storage().data_ptr() for p in layer.parameters()}
     skip.add(x.untyped_storage().data_ptr())
@@ -151,7 +151,7 @@ def test_plain_autograd_switch_counts_model_flops():
     register_cpu_attention_flops()
     from mmexact.models.layers.fused_ops import plain_autograd
     torch.manual_seed(0)
-    layer = TransformerLayer(16, 2, 8, 64, residual_mode='exact_cls')
+    layer = TransformerLayer(16, 2, 8, 64, residual_mode='normed_skip')
     x = torch.randn(3, 7, 16, requires_grad=True)
     mask = torch.ones(3, 7, dtype=torch.bool)
 
@@ -160,7 +160,7 @@ def test_plain_autograd_switch_counts_model_flops():
             fn().sum().backward()
         return counter.get_total_flops()
 
-    reference = count(lambda: _plain_layer(layer, x, mask, 'exact_cls'))
+    reference = count(lambda: _plain_layer(layer, x, mask, 'normed_skip'))
     linear_fwd = 2 * 21 * (16 * 48 + 16 * 16 + 2 * 16 * 64)
     # attention: q k^T and p v (2 x 2 n h L^2 dh) forward, 2.5x in backward
     attention_fwd = 2 * 2 * 3 * 2 * 7 * 7 * 8
@@ -172,12 +172,12 @@ def test_plain_autograd_switch_counts_model_flops():
 def test_inference_ffn_in_chunks_and_empty_inputs(monkeypatch):
     monkeypatch.setattr(fused_ops, 'CHUNK_ROWS', 4)  # 21 tokens: 6 chunks
     torch.manual_seed(0)
-    layer = TransformerLayer(16, 2, 8, 64, residual_mode='exact_seg').eval()
+    layer = TransformerLayer(16, 2, 8, 64, residual_mode='double_skip').eval()
     x = torch.randn(3, 7, 16)
     mask = torch.ones(3, 7, dtype=torch.bool)
     with torch.no_grad():
         y, _ = layer(x, mask)
-        assert torch.allclose(y, _plain_layer(layer, x, mask, 'exact_seg'),
+        assert torch.allclose(y, _plain_layer(layer, x, mask, 'double_skip'),
                               atol=1e-5)
         assert layer(x[:0], mask[:0])[0].shape == (0, 7, 16)
     # no tokens with gradients: the plain path, no crash
@@ -217,7 +217,7 @@ def test_fused_layer_under_bf16_autocast():
     modules to bf16 precision and keeps its memory savings."""
     torch.manual_seed(0)
     n, length, d = 4, 9, 32
-    layer = TransformerLayer(d, 2, 16, 128, residual_mode='exact_cls')
+    layer = TransformerLayer(d, 2, 16, 128, residual_mode='normed_skip')
     x = torch.randn(n, length, d, requires_grad=True)
     params = [x] + list(layer.parameters())
     skip = {p.untyped_storage().data_ptr() for p in params}

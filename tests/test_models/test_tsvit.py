@@ -67,7 +67,7 @@ def test_date_index():
 def test_residual_modes_differ_and_validate():
     x = _inputs()
     outs = [_build(residual_mode=m)(x)[0] for m in
-            ('standard', 'exact_cls', 'exact_seg')]
+            ('standard', 'normed_skip', 'double_skip')]
     assert not torch.allclose(outs[0], outs[1])
     assert not torch.allclose(outs[0], outs[2])
     with pytest.raises(ValueError, match='residual_mode must be one of'):

@@ -4,7 +4,7 @@
 The reference network is re-implemented below in plain torch from
 exact-method.md §3 (no mmexact module is used), consuming the reference
 state dict directly, so the equivalence test checks the converter and
-mmexact's ``exact_cls`` TSViT + CBCAMHead against the specification.
+mmexact's ``normed_skip`` TSViT + CBCAMHead against the specification.
 """
 import os.path as osp
 import subprocess
@@ -20,7 +20,7 @@ from mmengine.runner import Runner, load_checkpoint
 from torch import Tensor
 
 from mmexact.models.backbones import TSViT
-from mmexact.models.converters import (convert_exact_reference_checkpoint,
+from mmexact.exact import (convert_exact_reference_checkpoint,
                                        date_column_map,
                                        exact_reference_to_mmexact,
                                        mmexact_to_exact_reference,

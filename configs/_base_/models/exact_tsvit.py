@@ -2,7 +2,7 @@
 # temporal class tokens (one per crop class) and one shared spatial class
 # token, depths 8 + 4, 4 heads x 64, MLP 512; CBCAMHead with prototypes,
 # clue contrastive loss and TAAP. 3,245,442 parameters (one-hot width 366).
-# Reference switches: residual_mode='exact_cls', prototypes mode 'grad',
+# Reference switches: residual_mode='normed_skip', prototypes mode 'grad',
 # chunk_size=6 (the released 8 x 6-sample run),
 # mask_padded_frames=False (padded frames are ordinary keys and enter the
 # temporal weights, §10 #9); set it to True for the corrected variant whose
@@ -26,7 +26,7 @@ model = dict(
         emb_drop_rate=0.,  # reference: emb_dropout 0 (spatial input only)
         doy_vocab=366,
         spatial_cls_token=True,
-        residual_mode='exact_cls',
+        residual_mode='normed_skip',
         mask_padded_frames=False,
         out_type='raw',
         with_temporal_attention=True),

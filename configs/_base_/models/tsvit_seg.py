@@ -1,6 +1,6 @@
 # TSViT segmentation network of Exact's stage 2 (exact-method.md §8.1):
 # d 128, depths 4 + 4, 4 heads x 32, MLP 512, 19 class tokens; 1,657,476
-# parameters. Reference switches: residual_mode='exact_seg' (double skip)
+# parameters. Reference switches: residual_mode='double_skip' (x + LN(x) + MHSA)
 # and legacy_unpatchify=True (the published pixel layout), and
 # mask_padded_frames=False (zero-padded frames are ordinary attention keys,
 # as in the reference). The corrected variant (True) masks them, so results
@@ -24,7 +24,7 @@ model = dict(
         drop_rate=0.,  # reference: dropout 0
         emb_drop_rate=0.,  # reference: emb_dropout 0 (spatial input only)
         doy_vocab=366,
-        residual_mode='exact_seg',
+        residual_mode='double_skip',
         mask_padded_frames=False,
         out_type='tokens'),
     decode_head=dict(

@@ -32,8 +32,8 @@ class TSViT(BaseModule):
 
     Reference switches (values reproducing Exact's released code):
 
-    - ``residual_mode``: ``'exact_seg'`` for Exact's segmentation network,
-      ``'exact_cls'`` for its classification network, ``'standard'`` for the
+    - ``residual_mode``: ``'double_skip'`` for Exact's segmentation network,
+      ``'normed_skip'`` for its classification network, ``'standard'`` for the
       TSViT paper (default).
     - ``mask_padded_frames``: True (default) excludes padded frames from
       attention, so padding a series from T to 48 or to 60 frames gives the

@@ -99,7 +99,8 @@ class SITSCAMHead(BaseModule):
             upsampled with ``align_corners=True``. Defaults to False.
         cam_refiner (dict, optional): Refiner applied in ``predict``.
         cam_refiner_guide (str): ``'temporal_clue'``, ``'bands'`` or
-            ``'bands_mean'``. Defaults to ``'temporal_clue'``.
+            ``'bands_mean'``. Defaults to ``'bands'`` (any input); Exact's
+            TAAP configs name ``'temporal_clue'``.
         cam_refiner_mix (float): Weight of the refined CAM. Defaults to
             0.5 (Exact's ``(C + TAAP(V, C)) / 2``).
         temporal_weight_temperature (float): Temperature of the softmax
@@ -132,7 +133,7 @@ class SITSCAMHead(BaseModule):
                  norm_cfg: dict = dict(type='LN'),
                  align_corners: bool = False,
                  cam_refiner: Optional[ConfigType] = None,
-                 cam_refiner_guide: str = 'temporal_clue',
+                 cam_refiner_guide: str = 'bands',
                  cam_refiner_mix: float = 0.5,
                  temporal_weight_temperature: float = 1.0,
                  init_cfg: Optional[dict] = None) -> None:

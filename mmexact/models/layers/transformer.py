@@ -13,10 +13,11 @@ from .gelu_ffn import GeluFFN
 __all__ = ['RESIDUAL_MODES', 'TransformerLayer', 'TransformerEncoder']
 
 # How the attention sub-block adds its skip connection (exact-method.md §3.2,
-# §8.1): 'standard' = x + MHSA(LN(x)) (TSViT paper); 'exact_cls' =
-# LN(x) + MHSA(LN(x)) (Exact classification network); 'exact_seg' =
+# §8.1): 'standard' = x + MHSA(LN(x)) (TSViT paper); 'normed_skip' =
+# LN(x) + MHSA(LN(x)) (Exact classification network); 'double_skip' =
 # x + LN(x) + MHSA(LN(x)) (Exact's TSViT segmentation network).
-RESIDUAL_MODES = ('standard', 'exact_cls', 'exact_seg')
+RESIDUAL_MODES = ('standard', 'normed_skip', 'double_skip')
+_RENAMED = dict(exact_cls='normed_skip', exact_seg='double_skip')
 
 
 class TransformerLayer(BaseModule):
@@ -49,6 +50,9 @@ class TransformerLayer(BaseModule):
                  act_cfg: dict = dict(type='GELU'),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if residual_mode in _RENAMED:
+            raise ValueError(f'residual_mode {residual_mode!r} is now called '
+                             f'{_RENAMED[residual_mode]!r}')
         if residual_mode not in RESIDUAL_MODES:
             raise ValueError(f'residual_mode must be one of {RESIDUAL_MODES},'
                              f' got {residual_mode!r}')
@@ -72,9 +76,9 @@ class TransformerLayer(BaseModule):
         a, attn_slice = self.attn.attend(q, k, v, key_mask, slice_queries)
         if self.residual_mode == 'standard':
             h = x + a
-        elif self.residual_mode == 'exact_cls':
+        elif self.residual_mode == 'normed_skip':
             h = u + a
-        else:  # exact_seg
+        else:  # double_skip
             h = x + u + a
         return h + self.ffn(h, self.norm2), attn_slice
 

@@ -9,7 +9,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmseg.registry import MODELS
-from ..utils import sinkhorn_knopp_grouped
+from ..models.utils import sinkhorn_knopp_grouped
 
 __all__ = ['ExactClassPrototypes']
 

@@ -44,8 +44,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import torch
 from torch import Tensor
 
-from ...utils.checkpoint import load_local_checkpoint
-from ...version import __version__
+from ..utils.checkpoint import load_local_checkpoint
+from ..version import __version__
 
 __all__ = [
     'REF_DATE_COLUMNS', 'DATE_COLUMNS', 'reference_date_index',

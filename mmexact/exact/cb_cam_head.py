@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
-from .sits_cam_head import SITSCAMHead
+from ..models.decode_heads.sits_cam_head import SITSCAMHead
 
 __all__ = ['CBCAMHead']
 
