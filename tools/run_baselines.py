@@ -3,9 +3,10 @@
 
 Trains, on the synthetic PASTIS data of ``make demo`` and with the budget
 of the fully supervised demo network (1 process x batch 16, the same
-schedule, ``--epochs`` epochs, 8 by default; with fewer epochs the
-demo's 1-epoch LR warm-up and Exact's prototype warm-up (step 100) are
-scaled in proportion):
+schedule, ``--epochs`` epochs, 8 by default, set as
+``train_cfg.max_epochs`` alone: the demo schedules' cosine and their LR
+warm-up (1/8 of the schedule) follow it; Exact's prototype warm-up
+(step 100 of 8 epochs) is scaled in proportion):
 
 - fully supervised segmentation: TSViT, U-TAE, UNet3D, U-Net + ConvLSTM,
   FPN + ConvLSTM, BiConvGRU (``configs/*/*_1xb16-8e_demo-24x24.py``),
@@ -23,7 +24,8 @@ scaled in proportion):
 Prints one table (mIoU over the classes present, as mmseg; OA; parameters;
 training time) and writes it to ``WORK_DIR/baselines.json`` and
 ``baselines.md``. Every step is skipped when its outputs exist, so a
-second run only prints the table. ``--mini`` runs a miniature (tests).
+second run only prints the table. ``--mini`` runs a miniature (tests): the
+first 4 iterations of the same schedule.
 """
 import argparse
 import importlib.util
@@ -101,20 +103,24 @@ def _checkpoints(work: str, prefix: str) -> List[str]:
 MINI = dict(num_patches=10, min_dates=6, max_dates=8)
 
 
-def budget_options(data_root: str, epochs: int, mini: bool) -> List[str]:
-    """Config overrides shared by every training: data and schedule."""
-    opts = _load_tool('run_demo').data_options(data_root)
+def budget_options(epochs: int, mini: bool) -> List[str]:
+    """Config overrides shared by every training: the schedule.
+
+    ``train_cfg.max_epochs`` alone: the schedulers of the demo configs last
+    ``max_epochs`` and warm up for 1/8 of it (``round(epochs / 8)``
+    epochs). The mini stops after 4 iterations of that schedule.
+    """
+    opts = [f'train_cfg.max_epochs={epochs}']
     if mini:
-        return opts + [
-            'train_cfg.max_epochs=None', 'train_cfg.max_iters=4',
-            'default_hooks.checkpoint.interval=2'
-        ]
-    # the demo's 1-epoch warm-up (at 1e-6) scaled with the budget, as
-    # Exact's prototype warm-up
-    return opts + [
-        f'train_cfg.max_epochs={epochs}', f'param_scheduler.0.end={epochs}',
-        f'param_scheduler.0.warmup_epochs={round(epochs / DEMO_BUDGET)}'
-    ]
+        opts += ['train_cfg.max_iters=4',
+                 'default_hooks.checkpoint.interval=2']
+    return opts
+
+
+def data_options(config: str, data_root: str) -> List[str]:
+    """``--cfg-options`` that point ``config`` at ``data_root`` (those of
+    ``tools/run_demo.py``)."""
+    return _load_tool('run_demo').data_options(config, data_root)
 
 
 def exact_options(epochs: int, mini: bool) -> List[str]:
@@ -178,7 +184,8 @@ def _row(key, label, supervision, evaluation, miou, oa, params, seconds,
 def exact_rows(work: str, data_root: str, opts: List[str], epochs: int,
                mini: bool, demo_dir: str) -> List[Dict]:
     """Exact's CB-CAM and stage-2 rows (from ``make demo`` if it ran with
-    this budget and data, else from its pipeline run here)."""
+    this budget and data, else from its pipeline run here with the budget
+    ``opts`` and the data options of each stage's config)."""
     config = _config(EXACT)
     from mmengine.config import Config
     stage2 = osp.join(osp.dirname(config),
@@ -199,9 +206,11 @@ def exact_rows(work: str, data_root: str, opts: List[str], epochs: int,
     else:
         pipe = osp.join(work, 'exact')
         tool = osp.join(TOOLS, 'run_exact_pipeline.py')
+        stage1_opts = data_options(config, data_root) + exact_options(
+            epochs, mini)
         args = [tool, config, '--work-dir', pipe, '--select', 'oa',
-                '--cfg-options'] + opts + [
-                    '--stage1-cfg-options'] + exact_options(epochs, mini)
+                '--cfg-options', *opts, '--stage1-cfg-options', *stage1_opts,
+                '--stage2-cfg-options', *data_options(stage2, data_root)]
         timing = osp.join(pipe, 'train_time.json')
         if not osp.isfile(timing):
             t1 = _run(args + ['--stop-after', 'stage1'])
@@ -213,7 +222,8 @@ def exact_rows(work: str, data_root: str, opts: List[str], epochs: int,
         stage1 = osp.join(pipe, 'stage1')
         last = _checkpoints(stage1, 'iter_')[-1]
         cam = cam_sweep(config, osp.join(stage1, last),
-                        osp.join(stage1, 'sweep'), opts)
+                        osp.join(stage1, 'sweep'),
+                        data_options(config, data_root) + opts)
         seg = _json(osp.join(pipe, 'stage2_test_metrics.json'))
         note = ''
     return [
@@ -280,7 +290,11 @@ def main(argv=None) -> Dict:
     demo = _load_tool('run_demo')
     data = dict(demo.MINI, **MINI) if args.mini else demo.DATA
     demo.generate_data(data_root, data)
-    opts = budget_options(data_root, args.epochs, args.mini)
+    budget = budget_options(args.epochs, args.mini)
+
+    def opts(rel: str) -> List[str]:
+        return data_options(_config(rel), data_root) + budget
+
     keys = [k for k, _, _ in SUPERVISED + CAMS] + ['exact']
     wanted = set(args.methods or keys)
     unknown = wanted - set(keys)
@@ -292,27 +306,27 @@ def main(argv=None) -> Dict:
         if key not in wanted:
             continue
         run = osp.join(work, key)
-        seconds = train(_config(rel), run, opts)
-        metrics = test_best(_config(rel), run, opts)
+        seconds = train(_config(rel), run, opts(rel))
+        metrics = test_best(_config(rel), run, opts(rel))
         rows.append(_row(key, label, 'full', SEG_EVAL, metrics['mIoU'],
                          metrics['aAcc'], count_parameters(_config(rel)),
                          seconds))
     if wanted & {k for k, _, _ in CAMS}:
         run = osp.join(work, 'cam')
-        seconds = train(_config(CAMS[0][2]), run, opts)
+        seconds = train(_config(CAMS[0][2]), run, opts(CAMS[0][2]))
         last = osp.join(run, _checkpoints(run, 'iter_')[-1])
         for key, label, rel in CAMS:
             if key not in wanted:
                 continue
             sel = cam_sweep(_config(rel), last,
-                            osp.join(run, f'sweep_{key}'), opts)
+                            osp.join(run, f'sweep_{key}'), opts(rel))
             rows.append(_row(key, label, 'image labels', CAM_EVAL,
                              100 * sel['mIoU_nan'], 100 * sel['OA'],
                              count_parameters(_config(rel)), seconds,
                              '' if key == 'cam' else
                              'trained as the vanilla CAM'))
     if 'exact' in wanted:
-        rows += exact_rows(work, data_root, opts, args.epochs, args.mini,
+        rows += exact_rows(work, data_root, budget, args.epochs, args.mini,
                            osp.abspath(args.demo_dir))
     old = osp.join(work, 'baselines.json')
     seconds = round(time.time() - start)

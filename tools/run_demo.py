@@ -14,8 +14,10 @@
    and parcel GeoPackage, scored against the scene's ground truth.
 
 Every step is skipped when its outputs exist, so a second run only prints
-the table. ``--mini`` runs a miniature (used by the tests); ``--jobs 2``
-runs the Exact pipeline and the two baselines side by side.
+the table. ``--mini`` runs a miniature (used by the tests), with configs
+of its own (``configs/*/*_1xb8-20e_demo-mini-24x24.py``); ``--jobs 2``
+runs the Exact pipeline and the two baselines side by side. The only
+options the tools get point the configs at the data (:func:`data_options`).
 """
 import argparse
 import json
@@ -27,7 +29,8 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List
+from functools import lru_cache
+from typing import Dict, List, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(REPO, 'tools')
@@ -35,17 +38,27 @@ CONFIGS = dict(
     exact=osp.join(REPO, 'configs', 'exact', 'exact_tsvit_1xb16-8e_demo-24x24.py'),
     cam=osp.join(REPO, 'configs', 'cam', 'cam_tsvit_1xb16-8e_demo-24x24.py'),
     full=osp.join(REPO, 'configs', 'tsvit', 'tsvit_1xb16-8e_demo-24x24.py'))
+#: the miniature's configs (``--mini``); Exact's names its stage 2
+#: (``stage2_config``)
+MINI_CONFIGS = dict(
+    exact=osp.join(REPO, 'configs', 'exact',
+                   'exact_tsvit_1xb8-20e_demo-mini-24x24.py'),
+    cam=osp.join(REPO, 'configs', 'cam',
+                 'cam_tsvit_1xb8-20e_demo-mini-24x24.py'),
+    full=osp.join(REPO, 'configs', 'tsvit',
+                  'tsvit_1xb8-20e_demo-mini-24x24.py'))
 # Demo data: small patches, a realistic but restricted crop set (the eight
 # most common PASTIS crops) so that a few CPU minutes can learn it.
 DATA = dict(num_patches=100, size=72, min_dates=20, max_dates=28,
             crop_classes=(1, 2, 3, 4, 5, 7, 8, 9), seed=0)
-# The miniature (``--mini``, tests/test_tools/test_demo_mini.py): the demo's
-# crops and networks on 24 patches of 48 x 48 pixels with 12-16 dates, 1
-# process x 8 samples; stage 1 (Exact and the vanilla CAM alike) 20 epochs
-# = 160 iterations, Exact's prototypes from step 60, checkpoints after
-# steps 120, 140, 160 (the schedule check passes); stage 2 and the fully
-# supervised network 20 epochs with a one-layer temporal encoder. About
-# 5 minutes on 2 CPU cores, 3 with ``--jobs 2`` (one thread per process).
+# The miniature (``--mini``, tests/test_tools/test_demo_mini.py; its
+# configs MINI_CONFIGS): the demo's crops and networks on 24 patches of
+# 48 x 48 pixels with 12-16 dates, 1 process x 8 samples; stage 1 (Exact
+# and the vanilla CAM alike) 20 epochs = 160 iterations, Exact's prototypes
+# from step 60, checkpoints after steps 120, 140, 160 (the schedule check
+# passes); stage 2 and the fully supervised network 20 epochs with a
+# one-layer temporal encoder. About 5 minutes on 2 CPU cores, 3 with
+# ``--jobs 2`` (one thread per process).
 MINI = dict(num_patches=24, size=48, min_dates=12, max_dates=16,
             crop_classes=(1, 2, 3, 4, 5, 7, 8, 9), seed=0)
 # The map scene: 256 x 256 pixels (2.56 x 2.56 km, 4 PASTIS patches) of
@@ -53,31 +66,6 @@ MINI = dict(num_patches=24, size=48, min_dates=12, max_dates=16,
 MAP = dict(size=256, seed=11, crs='EPSG:32631', origin=(600000., 4850000.))
 MINI_MAP = dict(size=64, seed=11, crs='EPSG:32631',
                 origin=(600000., 4850000.))
-MINI_OPTIONS = [
-    'train_dataloader.batch_size=8', 'train_cfg.base_batch_size=8',
-    'auto_scale_lr.base_batch_size=8',
-    # one endless shuffled stream: MMEngine pauses 2 s at the end of every
-    # pass over the data, i.e. every 8 iterations here
-    'train_dataloader.sampler.type=InfiniteSampler'
-] + [
-    f'{k}_dataloader.dataset.pipeline.2.max_seq_len={MINI["max_dates"]}'
-    for k in ('train', 'val', 'test')
-]
-#: extra options of the mini's trainings: stage 1 (Exact and vanilla CAM),
-#: Exact's stage 1 only, stage 2 and the fully supervised network
-MINI_TRAIN = dict(
-    stage1=[
-        'train_cfg.max_epochs=20', 'param_scheduler.0.end=20',
-        'param_scheduler.0.warmup_epochs=2',
-        'default_hooks.checkpoint.interval=20'
-    ],
-    exact=['model.decode_head.proto_start_iter=60'],
-    seg=[
-        'model.backbone.temporal_depth=1', 'optim_wrapper.optimizer.lr=3e-3',
-        'train_cfg.max_epochs=20', 'param_scheduler.0.end=20',
-        'train_cfg.val_interval=80', 'default_hooks.checkpoint.interval=80'
-    ])
-
 
 #: per thread of ``--jobs``: the log file and environment of its children
 _CHILD = threading.local()
@@ -126,19 +114,48 @@ def _child_env(jobs: int) -> Dict:
     return env
 
 
-def data_options(data_root: str) -> List[str]:
-    """``--cfg-options`` that point a demo config at ``data_root``."""
-    return [f'data_root={data_root}'] + [
-        f'{k}_dataloader.dataset.data_root={data_root}'
-        for k in ('train', 'val', 'test')
-    ] + [
-        f'{k}_dataloader.dataset.pipeline.1.norm_file='
-        f'{data_root}/NORM_S2_patch.json' for k in ('train', 'val', 'test')
-    ]
+def data_options(config: str, data_root: str) -> List[str]:
+    """``--cfg-options`` that point ``config`` at the data in ``data_root``.
+
+    The dataset roots (``data_root`` and ``<split>_dataloader.dataset.
+    data_root``) and the statistics file of the ``NormalizeSITS`` steps of
+    the three pipelines, ``<data_root>/NORM_S2_patch.json``. MMEngine
+    reaches a pipeline step only by its index, so the steps are found by
+    type in ``config`` itself: no position is assumed, and a config whose
+    pipeline differs gets its own indices.
+
+    Args:
+        config (str): The config the options are for.
+        data_root (str): Root of the generated data.
+
+    Returns:
+        list[str]: ``key=value`` overrides.
+    """
+    return list(_data_options(osp.abspath(config), data_root))
 
 
-def _opts(data_root: str, mini: bool) -> List[str]:
-    return data_options(data_root) + (MINI_OPTIONS if mini else [])
+@lru_cache(maxsize=None)
+def _data_options(config: str, data_root: str) -> Tuple[str, ...]:
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    opts = [f'data_root={data_root}']
+    for split in ('train', 'val', 'test'):
+        key = f'{split}_dataloader.dataset'
+        opts.append(f'{key}.data_root={data_root}')
+        pipeline = cfg[f'{split}_dataloader']['dataset'].get('pipeline', [])
+        opts += [
+            f'{key}.pipeline.{i}.norm_file={data_root}/NORM_S2_patch.json'
+            for i, step in enumerate(pipeline)
+            if isinstance(step, dict) and step.get('type') == 'NormalizeSITS'
+        ]
+    return tuple(opts)
+
+
+def stage2_config(config: str) -> str:
+    """The stage-2 config that an Exact config names (``stage2_config``)."""
+    from mmengine.config import Config
+    return osp.join(osp.dirname(config),
+                    Config.fromfile(config)['stage2_config'])
 
 
 def generate_data(root: str, spec: dict) -> None:
@@ -198,9 +215,10 @@ def _confusion_scores(pred, label, num_classes: int) -> Dict:
                 miou=100 * (inter[present] / union[present]).mean())
 
 
-def demo_map(work: str, pipe: str, exact: Dict, opts: List[str],
-             spec: dict, map_spec: dict) -> Dict:
-    """Stage 6: map a synthetic georeferenced scene with tools/infer.py."""
+def demo_map(work: str, pipe: str, exact: Dict, stage2: str,
+             opts: List[str], spec: dict, map_spec: dict) -> Dict:
+    """Stage 6: map a synthetic georeferenced scene with tools/infer.py and
+    the ``stage2`` config."""
     out = osp.join(work, 'map')
     result = osp.join(out, 'map_results.json')
     if osp.isfile(result):
@@ -208,7 +226,6 @@ def demo_map(work: str, pipe: str, exact: Dict, opts: List[str],
             return json.load(f)
     import geopandas as gpd
     import rasterio
-    from mmengine.config import Config
 
     from mmexact.testing.synthetic_scene import write_synthetic_scene
     scene = write_synthetic_scene(
@@ -217,8 +234,6 @@ def demo_map(work: str, pipe: str, exact: Dict, opts: List[str],
         origin=map_spec['origin'],
         seq_len=(spec['min_dates'], spec['max_dates']),
         crop_classes=spec['crop_classes'], parcels_crs='EPSG:4326')
-    stage2 = osp.join(osp.dirname(CONFIGS['exact']),
-                      Config.fromfile(CONFIGS['exact'])['stage2_config'])
     _run([osp.join(TOOLS, 'infer.py'), stage2,
           osp.join(pipe, exact['stage2_checkpoint']), scene['image_dir'],
           '--out-dir', out, '--parcels', scene['parcels'], '--no-progress',
@@ -254,10 +269,10 @@ def demo_map(work: str, pipe: str, exact: Dict, opts: List[str],
 
 def main(argv=None) -> Dict:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs',
-                                                       'demo'))
-    parser.add_argument('--data-root', default=osp.join(
-        REPO, 'data', 'demo', 'synthetic_pastis'))
+    parser.add_argument('--work-dir', help='default: work_dirs/demo '
+                        '(--mini: work_dirs/demo-mini)')
+    parser.add_argument('--data-root', help='default: data/demo/'
+                        'synthetic_pastis (--mini: ..._mini)')
     parser.add_argument('--mini', action='store_true',
                         help='a few-minute miniature (tests)')
     parser.add_argument(
@@ -267,16 +282,17 @@ def main(argv=None) -> Dict:
         'unless set); their output goes to log files in the work dir')
     args = parser.parse_args(argv)
     start = time.time()
-    work = osp.abspath(args.work_dir)
+    suffix = '-mini' if args.mini else ''
+    work = osp.abspath(args.work_dir or osp.join(REPO, 'work_dirs',
+                                                 'demo' + suffix))
+    data_root = osp.abspath(args.data_root or osp.join(
+        REPO, 'data', 'demo', 'synthetic_pastis' + suffix.replace('-', '_')))
     os.makedirs(work, exist_ok=True)
-    generate_data(args.data_root, MINI if args.mini else DATA)
-    opts = _opts(osp.abspath(args.data_root), args.mini)
-    train = MINI_TRAIN if args.mini else dict(stage1=[], exact=[], seg=[])
-    per_stage = []  # run_exact_pipeline's options of one stage
-    for flag, extra in (('--stage1-cfg-options',
-                         train['stage1'] + train['exact']),
-                        ('--stage2-cfg-options', train['seg'])):
-        per_stage += [flag] + extra if extra else []
+    generate_data(data_root, MINI if args.mini else DATA)
+    configs = MINI_CONFIGS if args.mini else CONFIGS
+    stage2 = stage2_config(configs['exact'])
+    opts = {k: data_options(c, data_root) for k, c in configs.items()}
+    opts['stage2'] = data_options(stage2, data_root)
 
     # 1. Exact: the whole pipeline, resumable
     pipe = osp.join(work, 'exact')
@@ -284,29 +300,31 @@ def main(argv=None) -> Dict:
 
     def exact_chain():
         if not osp.isfile(osp.join(pipe, 'summary.json')):
-            _run([osp.join(TOOLS, 'run_exact_pipeline.py'), CONFIGS['exact'],
-                  '--work-dir', pipe, '--select', 'oa', '--cfg-options'] +
-                 opts + per_stage)
+            _run([osp.join(TOOLS, 'run_exact_pipeline.py'), configs['exact'],
+                  '--work-dir', pipe, '--select', 'oa',
+                  '--stage1-cfg-options'] + opts['exact'] +
+                 ['--stage2-cfg-options'] + opts['stage2'])
         with open(osp.join(pipe, 'summary.json')) as f:
             exact = json.load(f)
-        exact_cam = cam_sweep(CONFIGS['exact'], osp.join(pipe, 'stage1'),
-                              opts)
+        exact_cam = cam_sweep(configs['exact'], osp.join(pipe, 'stage1'),
+                              opts['exact'])
         if not osp.isdir(vis):
-            _run([osp.join(TOOLS, 'visualize_cams.py'), CONFIGS['exact'],
+            _run([osp.join(TOOLS, 'visualize_cams.py'), configs['exact'],
                   osp.join(pipe, exact['stage1_checkpoint']), '--out-dir',
-                  vis, '--max-windows', '16', '--cfg-options'] + opts)
+                  vis, '--max-windows', '16', '--cfg-options'] +
+                 opts['exact'])
         return exact, exact_cam
 
     # 2. vanilla CAM baseline; 3. fully supervised upper bound
     def baseline_chain():
         cam_work = osp.join(work, 'cam')
         if not osp.isfile(osp.join(cam_work, 'DONE')):
-            _run([osp.join(TOOLS, 'train.py'), CONFIGS['cam'], '--work-dir',
-                  cam_work, '--cfg-options'] + opts + train['stage1'])
+            _run([osp.join(TOOLS, 'train.py'), configs['cam'], '--work-dir',
+                  cam_work, '--cfg-options'] + opts['cam'])
             open(osp.join(cam_work, 'DONE'), 'w').close()
-        cam = cam_sweep(CONFIGS['cam'], cam_work, opts)
-        full = train_and_test(CONFIGS['full'], osp.join(work, 'supervised'),
-                              opts + train['seg'])
+        cam = cam_sweep(configs['cam'], cam_work, opts['cam'])
+        full = train_and_test(configs['full'], osp.join(work, 'supervised'),
+                              opts['full'])
         return cam, full
 
     if args.jobs > 1:  # the two chains side by side
@@ -333,7 +351,7 @@ def main(argv=None) -> Dict:
     rows['ratio'] = rows['stage2_miou'] / max(rows['supervised_miou'], 1e-9)
 
     # 4. the stage-2 model maps a georeferenced scene
-    crop_map = demo_map(work, pipe, exact, opts + train['seg'],
+    crop_map = demo_map(work, pipe, exact, stage2, opts['stage2'],
                         MINI if args.mini else DATA,
                         MINI_MAP if args.mini else MAP)
     old = osp.join(work, 'demo_results.json')

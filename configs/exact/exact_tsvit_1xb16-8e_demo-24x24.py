@@ -1,7 +1,8 @@
 # `make demo`, Exact stage 1 on the synthetic PASTIS data, 1 GPU (or CPU
 # process) x 16 samples: a small TSViT (d 32, depths 2 + 1), 8 epochs,
 # prototype learning from step 100 (of 16-sample batches). Prototype
-# statistics per 8 samples, so 2 processes x 8 train the same model.
+# statistics per 8 samples, so 2 processes x 8 train the same model. The LR
+# warm-up is 1/8 of the schedule, which lasts train_cfg.max_epochs.
 _base_ = [
     '../_base_/models/exact_tsvit.py',
     '../_base_/datasets/synthetic_pastis_demo.py',
@@ -19,11 +20,10 @@ test_dataloader = dict(dataset=dict(folds=(1, 2, 3)))
 param_scheduler = [
     dict(
         type='WarmupCosineEpochLR',
-        warmup_epochs=1,
+        warmup_ratio=1 / 8,  # 1 epoch of 8
         warmup_start_lr=5e-6,
         eta_min=5e-6,
         begin=0,
-        end=max_epochs,
         by_epoch=True,
         convert_to_iter_based=True)
 ]

@@ -3,7 +3,8 @@
 
 The miniature generates 24 synthetic PASTIS patches (48 x 48 pixels, 12-16
 dates, the demo's eight crops, data seed 0) and runs everything the demo
-runs, with ``randomness.seed=0``: the Exact pipeline through
+runs, with its own configs (``configs/*/*_1xb8-20e_demo-mini-24x24.py``)
+and ``randomness.seed=0``: the Exact pipeline through
 ``tools/run_exact_pipeline.py`` (stage 1 -> CB-CAM test -> threshold
 sweep and pseudo labels -> stage 2 -> test), the vanilla-CAM baseline with
 the same stage-1 budget (160 iterations of 8 windows), the fully supervised
@@ -162,7 +163,7 @@ def test_demo_miniature(tmp_path):
     again = subprocess.run(
         [sys.executable, osp.join(TOOLS, 'run_exact_pipeline.py'),
          osp.join(REPO, 'configs', 'exact',
-                  'exact_tsvit_1xb16-8e_demo-24x24.py'), '--work-dir',
+                  'exact_tsvit_1xb8-20e_demo-mini-24x24.py'), '--work-dir',
          str(pipe)], capture_output=True, text=True, env=env, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     assert not re.search(r'^\+ ', again.stdout, re.M), again.stdout

@@ -24,15 +24,17 @@ def _tool():
 
 def test_budget_options_scale_the_schedule_and_exacts_warm_up():
     tool = _tool()
-    opts = tool.budget_options('/d', 3, mini=False)
-    assert 'train_cfg.max_epochs=3' in opts
-    assert 'param_scheduler.0.end=3' in opts
-    # the demo's 1 warm-up epoch of 8, scaled: none in 3 epochs
-    assert 'param_scheduler.0.warmup_epochs=0' in opts
-    assert 'param_scheduler.0.warmup_epochs=1' in tool.budget_options(
-        '/d', 8, mini=False)
+    # the budget is train_cfg.max_epochs alone: the demo schedules last it
+    # and warm up for 1/8 of it (no option addresses the scheduler)
+    assert tool.budget_options(3, mini=False) == ['train_cfg.max_epochs=3']
+    assert tool.budget_options(8, mini=True) == [
+        'train_cfg.max_epochs=8', 'train_cfg.max_iters=4',
+        'default_hooks.checkpoint.interval=2']
+    config = osp.join(REPO, 'configs', 'tsvit', 'tsvit_1xb16-8e_demo-24x24.py')
+    opts = tool.data_options(config, '/d')
     assert 'train_dataloader.dataset.pipeline.1.norm_file=' \
         '/d/NORM_S2_patch.json' in opts
+    assert 'train_dataloader.dataset.data_root=/d' in opts
     # demo: step 100 of 8 epochs -> the same fraction of 3 epochs
     assert tool.exact_options(3, mini=False) == [
         'model.decode_head.proto_start_iter=38']

@@ -1,9 +1,11 @@
 # Stage-2 / fully supervised schedule of the reference (exact-method.md
 # §8.2): AdamW 1e-3, wd 0, 100 epochs, linear warm-up over 10 epochs from
 # 1e-8, cosine to 5e-6 (phase from epoch 0), LR constant within an epoch;
-# evaluation and checkpoint every 2000 iterations. If you change max_epochs
-# in a derived config, also set param_scheduler[0].end. Iteration counts
-# refer to a global batch of `base_batch_size` (see schedule_exact_20e.py).
+# evaluation and checkpoint every 2000 iterations. The scheduler has no
+# `end`: it lasts train_cfg.max_epochs (the Runner's default), so setting
+# that alone changes the cosine's length; the warm-up stays 10 epochs.
+# Iteration counts refer to a global batch of `base_batch_size` (see
+# schedule_exact_20e.py).
 max_epochs = 100
 base_batch_size = 48
 optim_wrapper = dict(
@@ -19,7 +21,6 @@ param_scheduler = [
         warmup_start_lr=1e-8,
         eta_min=5e-6,
         begin=0,
-        end=max_epochs,
         by_epoch=True,
         convert_to_iter_based=True)
 ]

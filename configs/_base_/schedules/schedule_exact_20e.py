@@ -2,8 +2,9 @@
 # 1e-3, wd 0, 20 epochs, linear warm-up over 3 epochs from 5e-6, cosine to
 # 5e-6 (phase from epoch 0), LR constant within an epoch; monitoring and a
 # checkpoint every 1000 iterations, all checkpoints kept (the CAM sweep
-# evaluates several). If you change max_epochs, also set
-# param_scheduler[0].end.
+# evaluates several). The scheduler has no `end`: it lasts
+# train_cfg.max_epochs (the Runner's default), so setting that alone changes
+# the cosine's length; the warm-up stays 3 epochs.
 # Iteration counts (here and the head's proto_start_iter) are iterations
 # of a global batch of `base_batch_size` samples (the reference: 48 = 8 GPUs
 # x 6); IterBasedEpochTrainLoop converts them when world size x batch
@@ -23,7 +24,6 @@ param_scheduler = [
         warmup_start_lr=5e-6,
         eta_min=5e-6,
         begin=0,
-        end=max_epochs,
         by_epoch=True,
         convert_to_iter_based=True)
 ]

@@ -31,6 +31,16 @@ class IterBasedEpochTrainLoop(IterBasedTrainLoop):
     does. ``len(dataloader)`` is per process, so epochs mean the same on
     any number of GPUs.
 
+    **Length of the schedule.** :attr:`max_epochs` is what MMEngine's
+    Runner gives epoch-based parameter schedulers that leave ``end`` out
+    (e.g. :class:`WarmupCosineEpochLR`), so ``train_cfg.max_epochs`` alone
+    sets the schedule's length. With ``max_iters`` only, the loop's length
+    in epochs is ``ceil(max_iters / len(dataloader))`` (the last one
+    possibly partial; not MMEngine's 1). With both, the schedule is
+    ``max_epochs`` long and the run stops after ``max_iters`` iterations
+    (if that comes first): the first iterations of the full schedule, e.g.
+    a smoke run (``tools/run_baselines.py --mini``).
+
     **Base batch.** With ``base_batch_size`` every quantity the config
     counts in iterations means iterations of a global batch of that many
     samples (like ``auto_scale_lr.base_batch_size`` for the learning
@@ -48,7 +58,8 @@ class IterBasedEpochTrainLoop(IterBasedTrainLoop):
         runner (Runner): The runner.
         dataloader (DataLoader | dict): Training dataloader.
         max_epochs (int, optional): Length in epochs.
-        max_iters (int, optional): Length in iterations (if no epochs).
+        max_iters (int, optional): Length in iterations; with
+            ``max_epochs``, the iteration after which the run stops.
         base_batch_size (int, optional): Global batch the iteration counts
             refer to. Defaults to None (iterations are actual iterations).
         **kwargs: ``val_begin``, ``val_interval``, ``dynamic_intervals``.
@@ -61,8 +72,8 @@ class IterBasedEpochTrainLoop(IterBasedTrainLoop):
                  max_iters: Optional[int] = None,
                  base_batch_size: Optional[int] = None,
                  **kwargs) -> None:
-        if (max_epochs is None) == (max_iters is None):
-            raise ValueError('give exactly one of max_epochs and max_iters')
+        if max_epochs is None and max_iters is None:
+            raise ValueError('give max_epochs, max_iters or both')
         if base_batch_size is not None and base_batch_size < 1:
             raise ValueError('base_batch_size must be a positive integer')
         super().__init__(runner, dataloader, max_iters=max_iters or 1,
@@ -76,8 +87,13 @@ class IterBasedEpochTrainLoop(IterBasedTrainLoop):
         if max_epochs is not None:
             self._max_iters = int(max_epochs) * self.iters_per_epoch
             self._max_epochs = int(max_epochs)
+            if max_iters is not None:  # a run cut short
+                self._max_iters = min(self._max_iters,
+                                      self.to_iters(max_iters))
         else:
             self._max_iters = self.to_iters(max_iters)
+            self._max_epochs = math.ceil(self._max_iters /
+                                         max(self.iters_per_epoch, 1))
         if self.batch_scale != 1.0:
             self._convert_intervals(runner)
         self._rng_pending = None
