@@ -34,7 +34,7 @@ test-fast: install
 	$(PY) -m pytest -q -m "not e2e and not slow" tests
 
 demo: install
-	$(PY) tools/run_demo.py
+	$(PY) tools/demo/run_demo.py
 
 clean-venv:
 	rm -rf $(VENV)

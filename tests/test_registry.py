@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+import mmexact.exact  # noqa: F401  (Exact's components)
 from mmseg.registry import (DATASETS, HOOKS, LOOPS, METRICS, MODELS,
                             PARAM_SCHEDULERS, TRANSFORMS)
 

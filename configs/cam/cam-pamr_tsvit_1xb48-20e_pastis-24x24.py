@@ -1,5 +1,5 @@
 # CAM + PAMR: the vanilla-CAM baseline (raw PASTIS layout) whose CAMs are
-# refined in `predict` (and by tools/generate_pseudo_labels.py) with
+# refined in `predict` (and by tools/exact/generate_pseudo_labels.py) with
 # pixel-adaptive mask refinement (Araslanov & Roth, CVPR 2020). SITS guide: the
 # normalised bands of all valid dates stacked as channels, so that the
 # affinities follow the whole season (padded dates never enter); the CAMs are

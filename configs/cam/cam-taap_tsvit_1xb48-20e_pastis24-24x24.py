@@ -1,5 +1,5 @@
 # CAM + TAAP: the vanilla-CAM baseline whose CAMs are refined in
-# `predict` (and by tools/generate_pseudo_labels.py) with Exact's
+# `predict` (and by tools/exact/generate_pseudo_labels.py) with Exact's
 # temporal-aware affinity propagation: TemporalAffinityRefiner guided by the
 # temporal clue V (class-specific attention-weighted mean of the frame
 # tokens, hence with_temporal_attention), (C + TAAP(V, C)) / 2 as for

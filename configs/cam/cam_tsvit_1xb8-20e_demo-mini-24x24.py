@@ -1,4 +1,4 @@
-# The miniature of `make demo` (`tools/run_demo.py --mini`), vanilla-CAM
+# The miniature of `make demo` (`tools/demo/run_demo.py --mini`), vanilla-CAM
 # baseline: the demo's vanilla CAM with the data and schedule of Exact's
 # stage-1 mini (configs/exact/exact_tsvit_1xb8-20e_demo-mini-24x24.py):
 # 1 process x 8 samples, 16 frames, 20 epochs with a 2-epoch warm-up.

@@ -1,5 +1,5 @@
 # `make demo`, Exact stage 2: the fully supervised demo network trained on
-# the pseudo labels (LoadPseudoLabel; tools/run_exact_pipeline.py points it
+# the pseudo labels (LoadPseudoLabel; tools/exact/run_exact_pipeline.py points it
 # at the pipeline's pseudo-label folder). The training pipeline is the
 # demo's with LoadPseudoLabel before packing.
 _base_ = ['../tsvit/tsvit_1xb16-8e_demo-24x24.py']

@@ -1,6 +1,6 @@
 # Exact, stage 2 on MTLCC / Germany: the TSViT segmentation network trained
 # on the pseudo labels of train_fold0 written by
-# tools/generate_pseudo_labels.py (read by LoadPseudoLabel, before the
+# tools/exact/generate_pseudo_labels.py (read by LoadPseudoLabel, before the
 # flips), evaluated on the ground truth of eval.
 #   python tools/train.py \
 #       configs/exact/exact-stage2_tsvit_1xb48-100e_germany-24x24.py \

@@ -1,5 +1,5 @@
 # Exact, stage 2: the TSViT segmentation network (§8) trained on the pseudo
-# labels written by tools/generate_pseudo_labels.py (folds 1-3; read by
+# labels written by tools/exact/generate_pseudo_labels.py (folds 1-3; read by
 # LoadPseudoLabel), evaluated on the ground truth of fold 4 (val, the
 # reference's protocol) and fold 5 (test).
 #   python tools/train.py \

@@ -1,7 +1,7 @@
-# The miniature of `make demo` (`tools/run_demo.py --mini`), Exact stage 2:
+# The miniature of `make demo` (`tools/demo/run_demo.py --mini`), Exact stage 2:
 # the fully supervised mini network (configs/tsvit/tsvit_1xb8-20e_demo-mini-
 # 24x24.py) trained on the pseudo labels (LoadPseudoLabel;
-# tools/run_exact_pipeline.py points it at the pipeline's pseudo-label
+# tools/exact/run_exact_pipeline.py points it at the pipeline's pseudo-label
 # folder).
 _base_ = ['../tsvit/tsvit_1xb8-20e_demo-mini-24x24.py']
 pseudo_label_dir = 'work_dirs/demo-mini/exact/pseudo_labels'

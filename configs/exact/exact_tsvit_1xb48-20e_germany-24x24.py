@@ -5,7 +5,7 @@
 #   python tools/train.py configs/exact/exact_tsvit_1xb48-20e_germany-24x24.py
 #   python tools/test.py  configs/exact/exact_tsvit_1xb48-20e_germany-24x24.py CKPT
 # `tools/test.py` measures CB-CAM mIoU on the *training* tiles (the WSSS
-# protocol); `tools/generate_pseudo_labels.py` writes the stage-2 labels.
+# protocol); `tools/exact/generate_pseudo_labels.py` writes the stage-2 labels.
 _base_ = [
     '../_base_/models/exact_tsvit.py', '../_base_/datasets/mtlcc.py',
     '../_base_/schedules/schedule_exact_20e.py',
@@ -28,5 +28,5 @@ val_evaluator = [
                                                     'f1-score')),
 ]
 test_evaluator = dict(type='SITSIoUMetric', iou_metrics=['mIoU'])
-# stage-2 config used by tools/run_exact_pipeline.py (relative to this file)
+# stage-2 config used by tools/exact/run_exact_pipeline.py (relative to this file)
 stage2_config = 'exact-stage2_tsvit_1xb48-100e_germany-24x24.py'

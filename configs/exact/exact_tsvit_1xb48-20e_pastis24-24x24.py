@@ -7,7 +7,7 @@
 #   python tools/test.py  configs/exact/exact_tsvit_1xb48-20e_pastis24-24x24.py CKPT
 # `tools/test.py` measures CB-CAM quality as mIoU on the *training* folds
 # against their pixel labels (the WSSS protocol of the reference, §7.3);
-# `tools/generate_pseudo_labels.py` sweeps the background threshold and
+# `tools/exact/generate_pseudo_labels.py` sweeps the background threshold and
 # writes the stage-2 pseudo labels.
 _base_ = [
     '../_base_/models/exact_tsvit.py', '../_base_/datasets/pastis24.py',
@@ -27,5 +27,5 @@ val_evaluator = [
                                                     'f1-score')),
 ]
 test_evaluator = dict(type='SITSIoUMetric', iou_metrics=['mIoU'])
-# stage-2 config used by tools/run_exact_pipeline.py (relative to this file)
+# stage-2 config used by tools/exact/run_exact_pipeline.py (relative to this file)
 stage2_config = 'exact-stage2_tsvit_1xb48-100e_pastis24-24x24.py'

@@ -1,4 +1,4 @@
-# The miniature of `make demo` (`tools/run_demo.py --mini`,
+# The miniature of `make demo` (`tools/demo/run_demo.py --mini`,
 # tests/test_tools/test_demo_mini.py), Exact stage 1: the demo network on
 # the mini data (24 patches of 48 x 48 pixels, 12-16 dates), 16 frames,
 # 1 process x 8 samples from one endless shuffled stream (MMEngine pauses at

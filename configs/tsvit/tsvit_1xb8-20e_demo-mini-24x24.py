@@ -1,4 +1,4 @@
-# The miniature of `make demo` (`tools/run_demo.py --mini`), fully
+# The miniature of `make demo` (`tools/demo/run_demo.py --mini`), fully
 # supervised TSViT: the demo network with a one-layer temporal encoder on
 # the mini data (16 frames, 1 process x 8 samples from one endless shuffled
 # stream), LR 3e-3, 20 epochs (160 iterations) with a 1-epoch warm-up,

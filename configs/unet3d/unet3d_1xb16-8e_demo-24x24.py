@@ -1,4 +1,4 @@
-# `tools/run_baselines.py`: UNet3D on the synthetic PASTIS demo data
+# `tools/demo/run_baselines.py`: UNet3D on the synthetic PASTIS demo data
 # (1 process x batch 16, 8 epochs: the budget of the fully supervised TSViT
 # demo, configs/tsvit/tsvit_1xb16-8e_demo-24x24.py), with narrower layers
 # for CPU training.

@@ -178,7 +178,7 @@ class CBCAMHead(SITSCAMHead):
         Raises:
             ValueError: If prototype learning never starts, or fewer than
             two kept checkpoints come after its start (the threshold sweep
-            of ``tools/generate_pseudo_labels.py`` needs them).
+            of ``tools/exact/generate_pseudo_labels.py`` needs them).
         """
         start, last = self.proto_start_iter, schedule['last_step']
         what = schedule.get('describe', '')

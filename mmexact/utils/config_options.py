@@ -1,37 +1,88 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-from typing import List
+"""``--cfg-options`` for pipeline steps, found by type.
+
+MMEngine reaches an element of a list (a pipeline step) only by its index,
+so the tools look the steps up in the config they launch instead of
+assuming positions.
+"""
+import os.path as osp
+from typing import List, Sequence, Union
 
 from mmengine.config import Config
 
-__all__ = ['pseudo_label_options']
+__all__ = ['pipeline_options', 'data_root_options', 'pseudo_label_options']
+
+SPLITS = ('train', 'val', 'test')
 
 
-def pseudo_label_options(cfg: Config, pseudo_label_dir: str,
-                         split: str = 'train') -> List[str]:
-    """``--cfg-options`` pointing a split's ``LoadPseudoLabel`` at a folder.
+def _config(cfg: Union[str, Config]) -> Config:
+    return Config.fromfile(cfg) if isinstance(cfg, str) else cfg
+
+
+def pipeline_options(cfg: Union[str, Config],
+                     step_type: str,
+                     splits: Sequence[str] = SPLITS,
+                     **values) -> List[str]:
+    """Overrides setting ``values`` in every ``step_type`` step.
 
     Args:
-        cfg (Config): E.g. a stage-2 config.
+        cfg (str | Config): The config (or its file) the options are for.
+        step_type (str): Transform type, e.g. ``'NormalizeSITS'``.
+        splits (Sequence[str]): Dataloaders whose pipelines to search.
+        **values: Keys and values to set.
+
+    Returns:
+        list[str]: ``<split>_dataloader.dataset.pipeline.<i>.<key>=<value>``
+        for every matching step ``i`` (none if the type does not occur).
+    """
+    cfg = _config(cfg)
+    opts = []
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader') or {}
+        pipeline = (loader.get('dataset') or {}).get('pipeline') or []
+        for i, step in enumerate(pipeline):
+            if isinstance(step, dict) and step.get('type') == step_type:
+                opts += [f'{split}_dataloader.dataset.pipeline.{i}.{k}={v}'
+                         for k, v in values.items()]
+    return opts
+
+
+def data_root_options(cfg: Union[str, Config],
+                      data_root: str,
+                      norm_file: str = 'NORM_S2_patch.json') -> List[str]:
+    """Overrides pointing a config at the data in ``data_root``.
+
+    The top-level ``data_root``, every split's ``dataset.data_root`` and
+    the ``norm_file`` of its ``NormalizeSITS`` steps
+    (``<data_root>/<norm_file>``).
+    """
+    cfg = _config(cfg)
+    opts = [f'data_root={data_root}'] + [
+        f'{split}_dataloader.dataset.data_root={data_root}'
+        for split in SPLITS if cfg.get(f'{split}_dataloader')
+    ]
+    return opts + pipeline_options(
+        cfg, 'NormalizeSITS', norm_file=osp.join(data_root, norm_file))
+
+
+def pseudo_label_options(cfg: Union[str, Config], pseudo_label_dir: str,
+                         split: str = 'train') -> List[str]:
+    """Overrides pointing a split's ``LoadPseudoLabel`` at a folder.
+
+    Args:
+        cfg (str | Config): E.g. a stage-2 config.
         pseudo_label_dir (str): Folder of the pseudo-label PNGs.
         split (str): Dataloader whose pipeline reads them. Defaults to
             ``'train'``.
 
-    Returns:
-        list[str]: ``<split>_dataloader.dataset.pipeline.<i>.
-        pseudo_label_dir=<dir>`` for every ``LoadPseudoLabel`` step ``i``
-        (found by type).
-
     Raises:
         ValueError: If the pipeline has no ``LoadPseudoLabel``.
     """
-    loader = cfg.get(f'{split}_dataloader') or {}
-    pipeline = (loader.get('dataset') or {}).get('pipeline') or []
-    steps = [i for i, t in enumerate(pipeline)
-             if isinstance(t, dict) and t.get('type') == 'LoadPseudoLabel']
-    if not steps:
+    opts = pipeline_options(cfg, 'LoadPseudoLabel', (split, ),
+                            pseudo_label_dir=pseudo_label_dir)
+    if not opts:
         raise ValueError(
             f'the {split} pipeline of the config has no LoadPseudoLabel '
             'step: add dict(type=\'LoadPseudoLabel\', pseudo_label_dir=...) '
             'after LoadSITSSample (see configs/exact/exact-stage2_*.py)')
-    return [f'{split}_dataloader.dataset.pipeline.{i}.pseudo_label_dir='
-            f'{pseudo_label_dir}' for i in steps]
+    return opts

@@ -19,7 +19,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _generate_pseudo_labels():
-    path = osp.join(REPO, 'tools', 'generate_pseudo_labels.py')
+    path = osp.join(REPO, 'tools', 'exact', 'generate_pseudo_labels.py')
     spec = importlib.util.spec_from_file_location('_gpl', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

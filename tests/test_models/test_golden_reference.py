@@ -5,7 +5,7 @@
 official ``Exact_cls`` (MiSsU-HH/Exact @ 7cd0659, random weights after
 ``torch.manual_seed(1)``) computes for four real PASTIS24 windows (see that
 folder's README). Here its state dict goes through
-``tools/convert_reference_checkpoint.py``, the four windows through
+``tools/model_converters/exact2mmexact.py``, the four windows through
 mmexact's own data pipeline, and every recorded quantity is compared.
 
 Tolerance: ``1e-5 * max |reference tensor|`` unless stated otherwise. The
@@ -68,7 +68,7 @@ def checkpoint(golden, tmp_path_factory):
     torch.save(golden['state_dict'], src)
     spec = importlib.util.spec_from_file_location(
         'convert_reference_checkpoint',
-        osp.join(REPO, 'tools', 'convert_reference_checkpoint.py'))
+        osp.join(REPO, 'tools', 'model_converters', 'exact2mmexact.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     tool.main([src, dst, '--emulate-date-truncation'])

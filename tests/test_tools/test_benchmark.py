@@ -1,5 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""tools/benchmark.py in its tiny smoke mode (figures are not asserted)."""
+"""tools/analysis_tools/benchmark.py in its tiny smoke mode (figures are not asserted)."""
 import importlib.util
 import json
 import os.path as osp
@@ -24,7 +24,7 @@ def _workloads():
 def test_benchmark_smoke(tmp_path):
     out = tmp_path / 'bench.json'
     res = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'benchmark.py'), '--smoke',
+        [sys.executable, osp.join(REPO, 'tools', 'analysis_tools', 'benchmark.py'), '--smoke',
          '--precisions', 'fp32', 'bf16', '--out', str(out)],
         capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]

@@ -1,5 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""tools/benchmark_inference.py: the throughput arithmetic (tiny model)."""
+"""tools/analysis_tools/benchmark_inference.py: the throughput arithmetic (tiny model)."""
 import json
 import os.path as osp
 import sys
@@ -11,7 +11,7 @@ from mmexact.testing import TINY_BACKBONE
 pytestmark = pytest.mark.e2e
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools'))
+sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
 import benchmark_inference  # noqa: E402
 
 

@@ -1,7 +1,7 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 """CAM + PAMR and CAM + TAAP configs: refiners after the vanilla CAM head,
 evaluated through tools/test.py and the threshold sweep of
-tools/generate_pseudo_labels.py on a vanilla-CAM checkpoint trained by
+tools/exact/generate_pseudo_labels.py on a vanilla-CAM checkpoint trained by
 tools/train.py."""
 import glob
 import json
@@ -78,7 +78,8 @@ def test_refined_cams_through_the_tools(tmp_path, fake_pastis24):
         },
         work=str(tmp_path / 'work'))
     tools = {k: osp.join(REPO, 'tools', f'{v}.py') for k, v in dict(
-        train='train', test='test', sweep='generate_pseudo_labels').items()}
+        train='train', test='test',
+        sweep='exact/generate_pseudo_labels').items()}
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
     env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
     out = subprocess.run(

@@ -413,7 +413,7 @@ def test_cli(reference, tmp_path):
     dst = str(tmp_path / 'out' / 'exact_mmexact.pth')
     torch.save(reference, src)
     proc = subprocess.run(
-        [sys.executable, 'tools/convert_reference_checkpoint.py', src, dst],
+        [sys.executable, 'tools/model_converters/exact2mmexact.py', src, dst],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -1,5 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""The configs of ``tools/run_demo.py --mini`` and the options the demo
+"""The configs of ``tools/demo/run_demo.py --mini`` and the options the demo
 tools pass: the mini configs are the demo configs with the settings that
 ``--mini`` used to pass as ``--cfg-options`` (same effective configs), and
 the data options find the pipeline steps by type."""
@@ -12,12 +12,12 @@ import torch
 from mmengine.config import Config, DictAction
 
 from mmexact.engine import WarmupCosineEpochLR
-from mmexact.utils import pseudo_label_options
+from mmexact.utils import data_root_options, pseudo_label_options
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = osp.join(REPO, 'configs')
 
-# what tools/run_demo.py --mini passed before its configs existed (with its
+# what tools/demo/run_demo.py --mini passed before its configs existed (with its
 # data options): every training and test, stage 1 (Exact, vanilla CAM),
 # Exact's stage 1, stage 2 and the fully supervised TSViT
 FORMER_MINI = [
@@ -59,7 +59,7 @@ HELPERS = ('data_root', 'max_epochs', 'max_seq_len', 'train_pipeline',
 
 def _run_demo():
     spec = importlib.util.spec_from_file_location(
-        '_tool_run_demo', osp.join(REPO, 'tools', 'run_demo.py'))
+        '_tool_run_demo', osp.join(REPO, 'tools', 'demo', 'run_demo.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -111,7 +111,7 @@ def test_mini_configs_are_the_former_options(mini):
     old = _merged(osp.join(CONFIGS, demo),
                   tool.data_options(osp.join(CONFIGS, demo), root) +
                   FORMER_DEMO + FORMER_MINI + former)
-    if 'stage2' in mini:  # as tools/run_exact_pipeline.py points them
+    if 'stage2' in mini:  # as tools/exact/run_exact_pipeline.py points them
         new, old = (_merge(c, pseudo_label_options(c, '/pl'))
                     for c in (new, old))
     assert _effective(new) == _effective(old)
@@ -131,7 +131,7 @@ def test_mini_run_configs():
     assert osp.isfile(osp.join(CONFIGS, 'exact', exact.stage2_config))
     assert _schedule(exact)['total'] == 20 and \
         _schedule(exact)['warmup'] == 2
-    # the configs tools/run_demo.py --mini runs
+    # the configs tools/demo/run_demo.py --mini runs
     tool = _run_demo()
     assert {k: osp.relpath(v, CONFIGS) for k, v in
             tool.MINI_CONFIGS.items()} == dict(
@@ -155,14 +155,15 @@ def test_data_options_find_the_steps_by_type(tmp_path):
         'dict(type="AppendDayOfYear"), dict(type="PackSITSInputs")]\n'
         'train_dataloader = dict(dataset=dict(pipeline=pipeline))\n')
     opts = _run_demo().data_options(str(cfg), '/d')
-    assert opts == [
+    assert opts == data_root_options(str(cfg), '/d')
+    assert sorted(opts) == sorted([
         'data_root=/d', 'train_dataloader.dataset.data_root=/d',
         'train_dataloader.dataset.pipeline.2.norm_file=/d/NORM_S2_patch.json',
         'val_dataloader.dataset.data_root=/d',
         'val_dataloader.dataset.pipeline.1.norm_file=/d/NORM_S2_patch.json',
         'test_dataloader.dataset.data_root=/d',
         'test_dataloader.dataset.pipeline.1.norm_file=/d/NORM_S2_patch.json'
-    ]
+    ])
     merged = _merged(str(cfg), opts)
     steps = merged.train_dataloader.dataset.pipeline
     assert [s.get('norm_file') for s in steps] == [

@@ -1,11 +1,11 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""`make demo` in miniature (``tools/run_demo.py --mini``), end to end.
+"""`make demo` in miniature (``tools/demo/run_demo.py --mini``), end to end.
 
 The miniature generates 24 synthetic PASTIS patches (48 x 48 pixels, 12-16
 dates, the demo's eight crops, data seed 0) and runs everything the demo
 runs, with its own configs (``configs/*/*_1xb8-20e_demo-mini-24x24.py``)
 and ``randomness.seed=0``: the Exact pipeline through
-``tools/run_exact_pipeline.py`` (stage 1 -> CB-CAM test -> threshold
+``tools/exact/run_exact_pipeline.py`` (stage 1 -> CB-CAM test -> threshold
 sweep and pseudo labels -> stage 2 -> test), the vanilla-CAM baseline with
 the same stage-1 budget (160 iterations of 8 windows), the fully supervised
 TSViT, the CAM images and a crop map of a georeferenced scene through
@@ -98,7 +98,7 @@ def _windows(data_root: str, folds) -> int:
 
 def test_demo_miniature(tmp_path):
     work, data = tmp_path / 'work', tmp_path / 'data'
-    cmd = [sys.executable, osp.join(TOOLS, 'run_demo.py'), '--mini',
+    cmd = [sys.executable, osp.join(TOOLS, 'demo', 'run_demo.py'), '--mini',
            '--jobs', '2', '--work-dir', str(work), '--data-root', str(data)]
     env = dict(os.environ, OMP_NUM_THREADS='1')
     out = subprocess.run(cmd, capture_output=True, text=True, env=env,
@@ -161,7 +161,7 @@ def test_demo_miniature(tmp_path):
         (work / 'demo_results.json').read_text())['results'] == res
     # and so does the Exact pipeline on its own work dir
     again = subprocess.run(
-        [sys.executable, osp.join(TOOLS, 'run_exact_pipeline.py'),
+        [sys.executable, osp.join(TOOLS, 'exact', 'run_exact_pipeline.py'),
          osp.join(REPO, 'configs', 'exact',
                   'exact_tsvit_1xb8-20e_demo-mini-24x24.py'), '--work-dir',
          str(pipe)], capture_output=True, text=True, env=env, timeout=300)

@@ -42,7 +42,8 @@ test_dataloader = dict(
 
 def _tool(name):
     path = osp.join(REPO, 'tools', f'{name}.py')
-    spec = importlib.util.spec_from_file_location(f'_tool_{name}', path)
+    spec = importlib.util.spec_from_file_location(
+        '_tool_' + name.replace('/', '_'), path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -79,7 +80,7 @@ def test_generate_pseudo_labels(stage1, tmp_path, capsys):
     cfg, ckpts, gts, data_cfg = stage1
     assert len(gts) == 12  # folds 1-3 of the fixture: 3 patches x 4
     out = tmp_path / 'pseudo'
-    selection = _tool('generate_pseudo_labels').main(
+    selection = _tool('exact/generate_pseudo_labels').main(
         [cfg, *ckpts, '--out-dir', str(out), '--batch-size', '5',
          ])
     log = capsys.readouterr().out
@@ -140,7 +141,7 @@ def test_generate_pseudo_labels(stage1, tmp_path, capsys):
 def test_generate_pseudo_labels_select_miou(stage1, tmp_path):
     cfg, ckpts = stage1[:2]
     out = tmp_path / 'pseudo'
-    sel = _tool('generate_pseudo_labels').main(
+    sel = _tool('exact/generate_pseudo_labels').main(
         [cfg, ckpts[1], '--out-dir', str(out), '--select', 'miou',
          '--thresholds', '0.1', '0.5', '0.1'])
     with open(out / 'sweep.csv') as f:
@@ -154,7 +155,7 @@ def test_generate_pseudo_labels_select_miou(stage1, tmp_path):
 def test_visualize_cams(stage1, tmp_path):
     cfg, ckpts, gts = stage1[:3]
     out = tmp_path / 'vis'
-    count = _tool('visualize_cams').main(
+    count = _tool('analysis_tools/visualize_cams').main(
         [cfg, ckpts[0], '--out-dir', str(out), '--max-windows', '5',
          '--batch-size', '2', '--frame', '0'])
     # drawn through the visualizer: its Local backend holds the images
@@ -182,9 +183,9 @@ def _run_tool(args, nproc=None):
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable,
                PORT=str(_free_port()))
     if nproc is None:
-        cmd = [sys.executable, 'tools/generate_pseudo_labels.py', *args]
+        cmd = [sys.executable, 'tools/exact/generate_pseudo_labels.py', *args]
     else:
-        cmd = ['bash', 'tools/dist_generate_pseudo_labels.sh', args[0],
+        cmd = ['bash', 'tools/exact/dist_generate_pseudo_labels.sh', args[0],
                str(nproc), *args[1:]]
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=600)

@@ -1,5 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""tools/run_baselines.py: the comparison table of the SITS baselines."""
+"""tools/demo/run_baselines.py: the comparison table of the SITS baselines."""
 import importlib.util
 import json
 import os
@@ -16,7 +16,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def _tool():
     spec = importlib.util.spec_from_file_location(
-        '_tool_run_baselines', osp.join(REPO, 'tools', 'run_baselines.py'))
+        '_tool_run_baselines', osp.join(REPO, 'tools', 'demo', 'run_baselines.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -91,7 +91,7 @@ def test_mini_run_through_the_tools(tmp_path, monkeypatch):
     args = ['--mini', '--work-dir', str(work), '--data-root',
             str(tmp_path / 'data'), '--methods', 'unet3d', 'cam-taap']
     out = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'run_baselines.py'), *args],
+        [sys.executable, osp.join(REPO, 'tools', 'demo', 'run_baselines.py'), *args],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-5000:]
     with open(work / 'baselines.json') as f:

@@ -1,5 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""tools/run_exact_pipeline.py: the commands of its stages.
+"""tools/exact/run_exact_pipeline.py: the commands of its stages.
 
 Its whole run (with the demo configs) is covered by
 ``test_demo_mini.py``; the distributed tools it calls by
@@ -20,7 +20,7 @@ CONFIG = osp.join(REPO, 'configs', 'exact',
 def _tool():
     spec = importlib.util.spec_from_file_location(
         '_tool_run_exact_pipeline',
-        osp.join(REPO, 'tools', 'run_exact_pipeline.py'))
+        osp.join(REPO, 'tools', 'exact', 'run_exact_pipeline.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -8,7 +8,7 @@ trains Exact's demo stage 1 (``configs/exact/exact_tsvit_1xb16-8e_demo-
 variants of the prototype step's chunking, and the vanilla CAM of the same
 network and budget, then scores the CAMs of each last checkpoint on the
 training folds with the threshold sweep of
-``tools/generate_pseudo_labels.py``: CAM mIoU at the mIoU-best theta
+``tools/exact/generate_pseudo_labels.py``: CAM mIoU at the mIoU-best theta
 (over the classes present, as the demo table) and pseudo-label OA at the
 OA-best theta (the reference's selection).
 
@@ -31,7 +31,6 @@ import json
 import os
 import os.path as osp
 import platform
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +38,11 @@ from typing import Dict, List
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO, 'tools')
+sys.path.insert(0, REPO)
+
+from mmexact.utils import (data_root_options, pipeline_options,  # noqa: E402
+                           run_python)
+
 EXACT = osp.join(REPO, 'configs', 'exact',
                  'exact_tsvit_1xb16-8e_demo-24x24.py')
 CAM = osp.join(REPO, 'configs', 'cam', 'cam_tsvit_1xb16-8e_demo-24x24.py')
@@ -52,26 +56,14 @@ VARIANTS = {
 
 def _run(args: List[str], log: str) -> None:
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    with open(log, 'a') as f:
-        f.write('+ ' + ' '.join(args) + '\n')
-        f.flush()
-        proc = subprocess.run([sys.executable] + args, cwd=REPO, env=env,
-                              stdout=f, stderr=subprocess.STDOUT)
-    if proc.returncode:
-        raise RuntimeError(f'{args[0]} failed, see {log}')
+    run_python(args, cwd=REPO, log=log, env=env, echo_root=REPO)
 
 
-def data_options(root: str, max_seq_len: int) -> List[str]:
-    """``--cfg-options`` pointing the demo configs at ``root``."""
-    opts = [f'data_root={root}']
-    for k in ('train', 'val', 'test'):
-        opts += [
-            f'{k}_dataloader.dataset.data_root={root}',
-            f'{k}_dataloader.dataset.pipeline.1.norm_file='
-            f'{root}/NORM_S2_patch.json',
-            f'{k}_dataloader.dataset.pipeline.2.max_seq_len={max_seq_len}'
-        ]
-    return opts
+def data_options(config: str, root: str, max_seq_len: int) -> List[str]:
+    """``--cfg-options`` pointing ``config`` at ``root``, with series cut
+    or padded to ``max_seq_len`` dates."""
+    return data_root_options(config, root) + pipeline_options(
+        config, 'PadOrCutSequence', max_seq_len=max_seq_len)
 
 
 def run_one(config: str, work: str, opts: List[str]) -> Dict:
@@ -88,7 +80,7 @@ def run_one(config: str, work: str, opts: List[str]) -> Dict:
     if not osp.isfile(sweep):
         last = max((f for f in os.listdir(work) if f.startswith('iter_')),
                    key=lambda f: int(f[5:-4]))
-        _run([osp.join(TOOLS, 'generate_pseudo_labels.py'), config,
+        _run([osp.join(TOOLS, 'exact', 'generate_pseudo_labels.py'), config,
               osp.join(work, last), '--out-dir', osp.dirname(sweep),
               '--select', 'miou', '--cfg-options'] + opts, log)
     with open(sweep) as f:
@@ -151,16 +143,18 @@ def main(argv=None) -> Dict:
               str(args.data_seed), '--min-dates', str(args.min_dates),
               '--max-dates', str(args.max_dates), '--stats'],
              osp.join(work, 'data.log'))
-    opts = data_options(data, args.max_seq_len) + args.cfg_options
+    opts = {c: data_options(c, data, args.max_seq_len) + args.cfg_options
+            for c in (CAM, EXACT)}
     jobs = {}
     for seed in args.seeds:
-        seed_opts = opts + [f'randomness.seed={seed}']
+        seed_opts = [f'randomness.seed={seed}']
         jobs[f'vanilla/{seed}'] = (CAM, osp.join(work, f'vanilla_s{seed}'),
-                                   seed_opts)
+                                   opts[CAM] + seed_opts)
         for name in args.variants:
             jobs[f'{name}/{seed}'] = (EXACT,
                                       osp.join(work, f'{name}_s{seed}'),
-                                      seed_opts + VARIANTS[name] +
+                                      opts[EXACT] + seed_opts +
+                                      VARIANTS[name] +
                                       args.exact_cfg_options)
     with ThreadPoolExecutor(args.jobs) as pool:
         futures = {k: pool.submit(run_one, *v) for k, v in jobs.items()}

@@ -2,9 +2,9 @@
 # configs/tsvit/tsvit_1xb16-8e_demo-24x24.py): the 100-epoch schedule cut to
 # 8 epochs with a 1-epoch warm-up, a global batch of 16, validation and
 # checkpoint (best mIoU kept) every 50 iterations. The baselines of
-# tools/run_baselines.py all train with it. The warm-up is 1/8 of the
+# tools/demo/run_baselines.py all train with it. The warm-up is 1/8 of the
 # schedule and the schedule lasts train_cfg.max_epochs, so that setting
-# that alone scales both (tools/run_baselines.py --epochs).
+# that alone scales both (tools/demo/run_baselines.py --epochs).
 _base_ = ['./schedule_100e.py']
 max_epochs = 8
 param_scheduler = [

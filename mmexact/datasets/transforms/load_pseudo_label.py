@@ -15,7 +15,7 @@ class LoadPseudoLabel(BaseTransform):
     """Replace the pixel labels of a sample by its pseudo-label map.
 
     Reads ``<pseudo_label_dir>/<sample_id><suffix>`` (an 8-bit PNG as
-    written by ``tools/generate_pseudo_labels.py``), checks its size
+    written by ``tools/exact/generate_pseudo_labels.py``), checks its size
     against the image and its values against ``num_classes``, and makes it
     the sample's ``gt_seg_map``. The image-level labels
     (``gt_cls_label``) stay those of the ground truth. Put it after
@@ -52,7 +52,7 @@ class LoadPseudoLabel(BaseTransform):
         if not osp.isdir(self.pseudo_label_dir):
             raise SITSDataError(f'{self.pseudo_label_dir}: pseudo-label '
                                 'directory does not exist; generate it with '
-                                'tools/generate_pseudo_labels.py')
+                                'tools/exact/generate_pseudo_labels.py')
         sample_id = results.get('sample_id')
         if sample_id is None:
             raise KeyError(f'{results.get("img_path", "sample")}: no '
@@ -61,7 +61,7 @@ class LoadPseudoLabel(BaseTransform):
         if not osp.isfile(path):
             raise SITSDataError(f'{path}: pseudo-label file not found; '
                                 'generate the pseudo labels of this split '
-                                'with tools/generate_pseudo_labels.py')
+                                'with tools/exact/generate_pseudo_labels.py')
         results['gt_seg_map'] = read_pseudo_label(
             path, results['img'].shape[-2:], self.num_classes)
         results['seg_map_path'] = path

@@ -39,7 +39,7 @@ class IterBasedEpochTrainLoop(IterBasedTrainLoop):
     possibly partial; not MMEngine's 1). With both, the schedule is
     ``max_epochs`` long and the run stops after ``max_iters`` iterations
     (if that comes first): the first iterations of the full schedule, e.g.
-    a smoke run (``tools/run_baselines.py --mini``).
+    a smoke run (``tools/demo/run_baselines.py --mini``).
 
     **Base batch.** With ``base_batch_size`` every quantity the config
     counts in iterations means iterations of a global batch of that many

@@ -41,7 +41,7 @@ class WarmupCosineEpochLR(LRSchedulerMixin, _ParamScheduler):
     fraction of the schedule instead, ``W = round(warmup_ratio * E)``
     whole epochs (Python's ``round``: halves go to the even number), so
     that it follows ``max_epochs`` too; the demo schedules use 1/8 (1
-    epoch of 8), so that ``tools/run_baselines.py --epochs N`` scales the
+    epoch of 8), so that ``tools/demo/run_baselines.py --epochs N`` scales the
     warm-up with the budget. Give one of the two.
 
     Use ``by_epoch=True, convert_to_iter_based=True`` with an

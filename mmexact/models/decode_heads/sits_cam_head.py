@@ -87,7 +87,7 @@ class SITSCAMHead(BaseModule):
         loss_aux (dict | list[dict]): Loss(es) of each patch logit.
         bg_threshold (float): theta of the background channel in
             ``predict``. Defaults to 0.35 (the reference picks theta per run
-            by a sweep, see ``tools/generate_pseudo_labels.py``).
+            by a sweep, see ``tools/exact/generate_pseudo_labels.py``).
         cam_gating (str): Which classes get a CAM in ``predict``: ``'gt'``
             (image labels of the sample: the WSSS evaluation protocol and
             the one used for pseudo labels; default) or ``'pred'`` (the

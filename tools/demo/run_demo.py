@@ -3,7 +3,7 @@
 
 1. generates the synthetic PASTIS demo data (raw layout) if missing;
 2. runs the Exact pipeline (stage 1 -> CB-CAM evaluation -> pseudo labels
-   -> stage 2 -> test) with tools/run_exact_pipeline.py;
+   -> stage 2 -> test) with tools/exact/run_exact_pipeline.py;
 3. trains the vanilla-CAM baseline and scores its CAMs with the same
    threshold sweep;
 4. trains the fully supervised TSViT and tests it;
@@ -24,7 +24,6 @@ import json
 import os
 import os.path as osp
 import platform
-import subprocess
 import sys
 import threading
 import time
@@ -32,8 +31,14 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Dict, List, Tuple
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO, 'tools')
+sys.path.insert(0, REPO)
+
+from mmexact.testing.demo_data import (DEMO_DATA, DEMO_MINI,  # noqa: E402
+                                       make_demo_data)
+from mmexact.utils import data_root_options, run_python  # noqa: E402
+
 CONFIGS = dict(
     exact=osp.join(REPO, 'configs', 'exact', 'exact_tsvit_1xb16-8e_demo-24x24.py'),
     cam=osp.join(REPO, 'configs', 'cam', 'cam_tsvit_1xb16-8e_demo-24x24.py'),
@@ -47,20 +52,15 @@ MINI_CONFIGS = dict(
                  'cam_tsvit_1xb8-20e_demo-mini-24x24.py'),
     full=osp.join(REPO, 'configs', 'tsvit',
                   'tsvit_1xb8-20e_demo-mini-24x24.py'))
-# Demo data: small patches, a realistic but restricted crop set (the eight
-# most common PASTIS crops) so that a few CPU minutes can learn it.
-DATA = dict(num_patches=100, size=72, min_dates=20, max_dates=28,
-            crop_classes=(1, 2, 3, 4, 5, 7, 8, 9), seed=0)
-# The miniature (``--mini``, tests/test_tools/test_demo_mini.py; its
-# configs MINI_CONFIGS): the demo's crops and networks on 24 patches of
-# 48 x 48 pixels with 12-16 dates, 1 process x 8 samples; stage 1 (Exact
-# and the vanilla CAM alike) 20 epochs = 160 iterations, Exact's prototypes
-# from step 60, checkpoints after steps 120, 140, 160 (the schedule check
-# passes); stage 2 and the fully supervised network 20 epochs with a
-# one-layer temporal encoder. About 5 minutes on 2 CPU cores, 3 with
-# ``--jobs 2`` (one thread per process).
-MINI = dict(num_patches=24, size=48, min_dates=12, max_dates=16,
-            crop_classes=(1, 2, 3, 4, 5, 7, 8, 9), seed=0)
+# Demo data (DEMO_DATA) and the miniature (DEMO_MINI, ``--mini``,
+# tests/test_tools/test_demo_mini.py; its configs MINI_CONFIGS): the demo's
+# crops and networks on 24 patches of 48 x 48 pixels with 12-16 dates,
+# 1 process x 8 samples; stage 1 (Exact and the vanilla CAM alike)
+# 20 epochs = 160 iterations, Exact's prototypes from step 60, checkpoints
+# after steps 120, 140, 160 (the schedule check passes); stage 2 and the
+# fully supervised network 20 epochs with a one-layer temporal encoder.
+# About 5 minutes on 2 CPU cores, 3 with ``--jobs 2`` (one thread per
+# process).
 # The map scene: 256 x 256 pixels (2.56 x 2.56 km, 4 PASTIS patches) of
 # the demo's crops and calendar, in EPSG:32631.
 MAP = dict(size=256, seed=11, crs='EPSG:32631', origin=(600000., 4850000.))
@@ -72,27 +72,8 @@ _CHILD = threading.local()
 
 
 def _run(args: List[str]) -> None:
-    line = '+ ' + ' '.join(
-        osp.relpath(a, REPO) if a.startswith(REPO) else a for a in args)
-    log = getattr(_CHILD, 'log', None)
-    env = getattr(_CHILD, 'env', None)
-    if log is None:
-        print(line, flush=True)
-        subprocess.run([sys.executable] + args, check=True, cwd=REPO,
-                       env=env)
-        return
-    print(f'{line}  (output: {osp.relpath(log)})', flush=True)
-    with open(log, 'a') as f:
-        f.write(line + '\n')
-        f.flush()
-        proc = subprocess.run([sys.executable] + args, cwd=REPO, env=env,
-                              stdout=f, stderr=subprocess.STDOUT)
-    if proc.returncode:
-        with open(log) as f:
-            tail = f.readlines()[-40:]
-        sys.stderr.write(f'{args[0]} failed; the end of {log}:\n' +
-                         ''.join(tail))
-        raise subprocess.CalledProcessError(proc.returncode, args)
+    run_python(args, cwd=REPO, log=getattr(_CHILD, 'log', None),
+               env=getattr(_CHILD, 'env', None), echo_root=REPO)
 
 
 def _in_thread(fn, log: str, env: Dict):
@@ -114,41 +95,15 @@ def _child_env(jobs: int) -> Dict:
     return env
 
 
-def data_options(config: str, data_root: str) -> List[str]:
-    """``--cfg-options`` that point ``config`` at the data in ``data_root``.
-
-    The dataset roots (``data_root`` and ``<split>_dataloader.dataset.
-    data_root``) and the statistics file of the ``NormalizeSITS`` steps of
-    the three pipelines, ``<data_root>/NORM_S2_patch.json``. MMEngine
-    reaches a pipeline step only by its index, so the steps are found by
-    type in ``config`` itself: no position is assumed, and a config whose
-    pipeline differs gets its own indices.
-
-    Args:
-        config (str): The config the options are for.
-        data_root (str): Root of the generated data.
-
-    Returns:
-        list[str]: ``key=value`` overrides.
-    """
-    return list(_data_options(osp.abspath(config), data_root))
-
-
 @lru_cache(maxsize=None)
 def _data_options(config: str, data_root: str) -> Tuple[str, ...]:
-    from mmengine.config import Config
-    cfg = Config.fromfile(config)
-    opts = [f'data_root={data_root}']
-    for split in ('train', 'val', 'test'):
-        key = f'{split}_dataloader.dataset'
-        opts.append(f'{key}.data_root={data_root}')
-        pipeline = cfg[f'{split}_dataloader']['dataset'].get('pipeline', [])
-        opts += [
-            f'{key}.pipeline.{i}.norm_file={data_root}/NORM_S2_patch.json'
-            for i, step in enumerate(pipeline)
-            if isinstance(step, dict) and step.get('type') == 'NormalizeSITS'
-        ]
-    return tuple(opts)
+    return tuple(data_root_options(config, data_root))
+
+
+def data_options(config: str, data_root: str) -> List[str]:
+    """``--cfg-options`` that point ``config`` at the data in ``data_root``
+    (:func:`mmexact.utils.data_root_options`)."""
+    return list(_data_options(osp.abspath(config), data_root))
 
 
 def stage2_config(config: str) -> str:
@@ -156,16 +111,6 @@ def stage2_config(config: str) -> str:
     from mmengine.config import Config
     return osp.join(osp.dirname(config),
                     Config.fromfile(config)['stage2_config'])
-
-
-def generate_data(root: str, spec: dict) -> None:
-    if osp.isfile(osp.join(root, 'metadata.geojson')):
-        return
-    _run([osp.join(TOOLS, 'dataset_converters', 'make_synthetic_pastis.py'),
-          root, '--num-patches', str(spec['num_patches']), '--size',
-          str(spec['size']), '--seed', str(spec['seed']), '--min-dates',
-          str(spec['min_dates']), '--max-dates', str(spec['max_dates']),
-          '--crop-classes'] + [str(c) for c in spec['crop_classes']])
 
 
 def train_and_test(config: str, work: str, opts: List[str]) -> Dict:
@@ -194,7 +139,7 @@ def cam_sweep(config: str, work: str, opts: List[str]) -> Dict:
     if not osp.isfile(osp.join(out, 'sweep.json')):
         last = max((f for f in os.listdir(work) if f.startswith('iter_')),
                    key=lambda f: int(f[5:-4]))
-        _run([osp.join(TOOLS, 'generate_pseudo_labels.py'), config,
+        _run([osp.join(TOOLS, 'exact', 'generate_pseudo_labels.py'), config,
               osp.join(work, last), '--out-dir', out, '--select', 'miou',
               '--cfg-options'] + opts)
     with open(osp.join(out, 'sweep.json')) as f:
@@ -288,7 +233,7 @@ def main(argv=None) -> Dict:
     data_root = osp.abspath(args.data_root or osp.join(
         REPO, 'data', 'demo', 'synthetic_pastis' + suffix.replace('-', '_')))
     os.makedirs(work, exist_ok=True)
-    generate_data(data_root, MINI if args.mini else DATA)
+    make_demo_data(data_root, DEMO_MINI if args.mini else DEMO_DATA)
     configs = MINI_CONFIGS if args.mini else CONFIGS
     stage2 = stage2_config(configs['exact'])
     opts = {k: data_options(c, data_root) for k, c in configs.items()}
@@ -300,7 +245,7 @@ def main(argv=None) -> Dict:
 
     def exact_chain():
         if not osp.isfile(osp.join(pipe, 'summary.json')):
-            _run([osp.join(TOOLS, 'run_exact_pipeline.py'), configs['exact'],
+            _run([osp.join(TOOLS, 'exact', 'run_exact_pipeline.py'), configs['exact'],
                   '--work-dir', pipe, '--select', 'oa',
                   '--stage1-cfg-options'] + opts['exact'] +
                  ['--stage2-cfg-options'] + opts['stage2'])
@@ -309,7 +254,7 @@ def main(argv=None) -> Dict:
         exact_cam = cam_sweep(configs['exact'], osp.join(pipe, 'stage1'),
                               opts['exact'])
         if not osp.isdir(vis):
-            _run([osp.join(TOOLS, 'visualize_cams.py'), configs['exact'],
+            _run([osp.join(TOOLS, 'analysis_tools', 'visualize_cams.py'), configs['exact'],
                   osp.join(pipe, exact['stage1_checkpoint']), '--out-dir',
                   vis, '--max-windows', '16', '--cfg-options'] +
                  opts['exact'])
@@ -352,7 +297,7 @@ def main(argv=None) -> Dict:
 
     # 4. the stage-2 model maps a georeferenced scene
     crop_map = demo_map(work, pipe, exact, stage2, opts['stage2'],
-                        MINI if args.mini else DATA,
+                        DEMO_MINI if args.mini else DEMO_DATA,
                         MINI_MAP if args.mini else MAP)
     old = osp.join(work, 'demo_results.json')
     seconds = round(time.time() - start)

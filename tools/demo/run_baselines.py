@@ -15,7 +15,7 @@ warm-up (1/8 of the schedule) follow it; Exact's prototype warm-up
 - weakly supervised (image-level labels): the vanilla CAM, CAM + PAMR and
   CAM + TAAP (one training: the refiners have no parameters and only act
   on the CAMs) and Exact. Their CAMs are scored like Exact's, by the
-  background-threshold sweep of ``tools/generate_pseudo_labels.py`` on the
+  background-threshold sweep of ``tools/exact/generate_pseudo_labels.py`` on the
   training folds (best theta by mIoU). Exact's stage-2 network (TSViT
   trained on its pseudo labels) is also scored on the test fold. Exact's
   numbers come from ``make demo`` (``work_dirs/demo``) when it ran with
@@ -28,18 +28,22 @@ second run only prints the table. ``--mini`` runs a miniature (tests): the
 first 4 iterations of the same schedule.
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
 import platform
-import subprocess
 import sys
 import time
 from typing import Dict, List, Optional
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO, 'tools')
+sys.path.insert(0, REPO)
+
+from mmexact.testing.demo_data import (DEMO_DATA, DEMO_MINI,  # noqa: E402
+                                       make_demo_data)
+from mmexact.utils import (data_root_options, iter_checkpoints,  # noqa: E402
+                           run_python)
 DEMO_BUDGET = 8  # epochs of the demo configs
 SUPERVISED = [  # key, label, config
     ('tsvit', 'TSViT', 'tsvit/tsvit_1xb16-8e_demo-24x24.py'),
@@ -65,21 +69,9 @@ def _config(rel: str) -> str:
     return osp.join(REPO, 'configs', rel)
 
 
-def _load_tool(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f'_tool_{name}', osp.join(TOOLS, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _run(args: List[str]) -> float:
     """Run a tool with this interpreter; returns its wall time (s)."""
-    print('+ ' + ' '.join(osp.relpath(a, REPO) if a.startswith(REPO) else a
-                          for a in args), flush=True)
-    start = time.time()
-    subprocess.run([sys.executable] + args, check=True, cwd=REPO)
-    return time.time() - start
+    return run_python(args, cwd=REPO, echo_root=REPO)
 
 
 def _json(path: str, value: Optional[Dict] = None) -> Dict:
@@ -93,9 +85,7 @@ def _json(path: str, value: Optional[Dict] = None) -> Dict:
 
 
 def _checkpoints(work: str, prefix: str) -> List[str]:
-    return sorted((f for f in os.listdir(work)
-                   if f.startswith(prefix) and f.endswith('.pth')),
-                  key=lambda f: int(f.rsplit('_', 1)[-1][:-4]))
+    return [osp.basename(p) for p in iter_checkpoints(work, prefix)]
 
 
 #: data of ``--mini`` (tests), changes to the demo miniature's: 10 patches
@@ -118,9 +108,8 @@ def budget_options(epochs: int, mini: bool) -> List[str]:
 
 
 def data_options(config: str, data_root: str) -> List[str]:
-    """``--cfg-options`` that point ``config`` at ``data_root`` (those of
-    ``tools/run_demo.py``)."""
-    return _load_tool('run_demo').data_options(config, data_root)
+    """``--cfg-options`` that point ``config`` at ``data_root``."""
+    return data_root_options(config, data_root)
 
 
 def exact_options(epochs: int, mini: bool) -> List[str]:
@@ -169,7 +158,7 @@ def test_best(config: str, work: str, opts: List[str]) -> Dict:
 def cam_sweep(config: str, ckpt: str, out: str, opts: List[str]) -> Dict:
     """Best-theta (by mIoU) CAM quality on the training folds."""
     if not osp.isfile(osp.join(out, 'sweep.json')):
-        _run([osp.join(TOOLS, 'generate_pseudo_labels.py'), config, ckpt,
+        _run([osp.join(TOOLS, 'exact', 'generate_pseudo_labels.py'), config, ckpt,
               '--out-dir', out, '--select', 'miou', '--cfg-options'] + opts)
     return _json(osp.join(out, 'sweep.json'))['selection']
 
@@ -205,7 +194,7 @@ def exact_rows(work: str, data_root: str, opts: List[str], epochs: int,
         note = 'from make demo'
     else:
         pipe = osp.join(work, 'exact')
-        tool = osp.join(TOOLS, 'run_exact_pipeline.py')
+        tool = osp.join(TOOLS, 'exact', 'run_exact_pipeline.py')
         stage1_opts = data_options(config, data_root) + exact_options(
             epochs, mini)
         args = [tool, config, '--work-dir', pipe, '--select', 'oa',
@@ -287,9 +276,8 @@ def main(argv=None) -> Dict:
     work = osp.abspath(args.work_dir)
     data_root = osp.abspath(args.data_root)
     os.makedirs(work, exist_ok=True)
-    demo = _load_tool('run_demo')
-    data = dict(demo.MINI, **MINI) if args.mini else demo.DATA
-    demo.generate_data(data_root, data)
+    make_demo_data(data_root,
+                   dict(DEMO_MINI, **MINI) if args.mini else DEMO_DATA)
     budget = budget_options(args.epochs, args.mini)
 
     def opts(rel: str) -> List[str]:

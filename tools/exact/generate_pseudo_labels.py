@@ -10,7 +10,7 @@ miou`` for the plain-mean mIoU) is then run once more with the head's
 ``bg_threshold`` set to it and :class:`SITSIoUMetric` in ``format_only``
 mode, which writes ``<out-dir>/<sample_id>.png`` for every window. The
 table of the sweep goes to ``sweep.csv`` and ``sweep.json``. With
-``--launcher pytorch`` (``tools/dist_generate_pseudo_labels.sh``) the
+``--launcher pytorch`` (``tools/exact/dist_generate_pseudo_labels.sh``) the
 Runner shards the windows (mmengine's ``DefaultSampler``) and collects the
 metric's integer histograms: the result equals one process.
 
@@ -23,10 +23,10 @@ The same, by hand, with ``tools/test.py``::
 
 Example::
 
-    python tools/generate_pseudo_labels.py \
+    python tools/exact/generate_pseudo_labels.py \
         configs/exact/exact_tsvit_pastis.py work_dirs/exact/iter_*000.pth \
         --out-dir data/PASTIS24/pseudo_labels
-    tools/dist_generate_pseudo_labels.sh configs/exact/exact_tsvit_pastis.py \
+    tools/exact/dist_generate_pseudo_labels.sh configs/exact/exact_tsvit_pastis.py \
         8 work_dirs/exact/iter_*000.pth --out-dir data/PASTIS24/pseudo_labels
 """
 import argparse
@@ -39,7 +39,8 @@ import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import mmexact  # noqa: E402,F401  (registers components, checkpoint fix)
 from mmengine.config import Config, DictAction  # noqa: E402

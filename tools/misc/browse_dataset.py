@@ -1,7 +1,7 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 """Browse the windows of a SITS dataset through the config's visualizer.
 
-The SITS counterpart of mmseg's ``tools/analysis_tools/browse_dataset.py``:
+The SITS counterpart of mmseg's ``tools/misc/browse_dataset.py``:
 every sample of a split goes through its pipeline (training augmentations
 included for ``--split train``) and is drawn by
 :class:`~mmexact.visualization.SITSLocalVisualizer` — the RGB composite of
@@ -13,7 +13,7 @@ under ``--output-dir`` (Local: ``<output-dir>/vis_data/vis_image/``);
 
 Example::
 
-    python tools/analysis_tools/browse_dataset.py \\
+    python tools/misc/browse_dataset.py \\
         configs/tsvit/tsvit_1xb48-100e_pastis24-24x24.py --output-dir browse \\
         --frames 5 20 40 --profile-pixel 12 12 --max-samples 20
 """

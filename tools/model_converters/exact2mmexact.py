@@ -3,7 +3,7 @@
 
 Usage::
 
-    python tools/convert_reference_checkpoint.py SRC DST \
+    python tools/model_converters/exact2mmexact.py SRC DST \
         [--emulate-date-truncation]
 
 SRC is a ``state_dict`` of the official implementation's classification
@@ -19,7 +19,8 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import torch  # noqa: E402
 

@@ -12,7 +12,7 @@ a TensorBoard backend an event file beside it).
 
 Example::
 
-    python tools/visualize_cams.py configs/exact/exact_tsvit_pastis.py \\
+    python tools/analysis_tools/visualize_cams.py configs/exact/exact_tsvit_pastis.py \\
         work_dirs/exact/iter_15000.pth --out-dir vis_cams --max-windows 50
 """
 import argparse
@@ -20,7 +20,8 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import mmexact  # noqa: E402,F401  (registers components, checkpoint fix)
 import torch  # noqa: E402

@@ -16,7 +16,7 @@ windows, stride 16).
 
 Example::
 
-    python tools/benchmark_inference.py --threads 2 --out bench.json
+    python tools/analysis_tools/benchmark_inference.py --threads 2 --out bench.json
 """
 import argparse
 import datetime
@@ -28,7 +28,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 import mmexact  # noqa: E402,F401
 import numpy as np  # noqa: E402
@@ -39,7 +40,7 @@ from mmexact.geo import open_scene, write_crop_map  # noqa: E402
 from mmexact.testing.geotiff import write_series  # noqa: E402
 from mmexact.utils.malloc_tuning import keep_freed_memory  # noqa: E402
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(REPO, 'configs', 'exact',
                           'exact-stage2_tsvit_1xb48-100e_pastis24-24x24.py')
 TILE_PX = 10980  # a Sentinel-2 tile: 109.8 km at 10 m

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: tools/dist_run_exact_pipeline.sh CONFIG NUM_PROCS --work-dir DIR [run_exact_pipeline.py args...]
+# Usage: tools/exact/dist_run_exact_pipeline.sh CONFIG NUM_PROCS --work-dir DIR [run_exact_pipeline.py args...]
 # The driver is one process; every training, test and pseudo-label stage
 # runs with torchrun on NUM_PROCS processes (gloo on CPU without GPUs).
 CONFIG=$1

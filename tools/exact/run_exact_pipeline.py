@@ -1,10 +1,10 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 """Run the whole Exact pipeline into one work dir, resumable stage by stage.
 
-    python tools/run_exact_pipeline.py configs/exact/exact_tsvit_pastis.py \
-        --work-dir work_dirs/exact_pipeline
+    python tools/exact/run_exact_pipeline.py \
+        configs/exact/exact_tsvit_pastis.py --work-dir work_dirs/exact_pipeline
     # every stage on 8 processes (torchrun; gloo on CPU without GPUs):
-    tools/dist_run_exact_pipeline.sh configs/exact/exact_tsvit_pastis.py 8 \
+    tools/exact/dist_run_exact_pipeline.sh configs/exact/exact_tsvit_pastis.py 8 \
         --work-dir work_dirs/exact_pipeline
 
 Stages (each skipped when its outputs exist, so an interrupted run simply
@@ -13,7 +13,7 @@ continues; an interrupted training resumes from its last checkpoint):
 1. ``stage1``: train the classifier from image-level labels;
 2. ``cam``: CB-CAM quality of the last stage-1 checkpoint (tools/test.py);
 3. ``pseudo``: threshold sweep over the stage-1 checkpoints and pseudo-label
-   PNGs (tools/generate_pseudo_labels.py);
+   PNGs (tools/exact/generate_pseudo_labels.py);
 4. ``stage2``: train the segmentation network on the pseudo labels;
 5. ``test``: evaluate the stage-2 checkpoint selected on the validation fold
    on the test split;
@@ -27,14 +27,15 @@ import glob
 import json
 import os
 import os.path as osp
-import re
-import socket
-import subprocess
 import sys
 from typing import Dict, List, Optional
 
-TOOLS = osp.dirname(osp.abspath(__file__))
+HERE = osp.dirname(osp.abspath(__file__))
+TOOLS = osp.dirname(HERE)
 sys.path.insert(0, osp.dirname(TOOLS))
+
+from mmexact.utils import (checkpoint_iter, iter_checkpoints,  # noqa: E402
+                           pseudo_label_options, run_python)
 
 STAGES = ('stage1', 'cam', 'pseudo', 'stage2', 'test')
 
@@ -43,31 +44,11 @@ STAGES = ('stage1', 'cam', 'pseudo', 'stage2', 'test')
 NPROC = 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def _run(cmd: List[str]) -> None:
     tool = osp.basename(cmd[0])
-    if NPROC > 1 and tool in ('train.py', 'test.py',
-                              'generate_pseudo_labels.py'):
-        cmd = ['-m', 'torch.distributed.run', f'--nproc_per_node={NPROC}',
-               f'--master_port={_free_port()}'] + cmd + [
-                   '--launcher', 'pytorch'
-               ]
-    print('+ ' + ' '.join(cmd), flush=True)
-    subprocess.run([sys.executable] + cmd, check=True)
-
-
-def _iter_of(path: str) -> int:
-    m = re.search(r'iter_(\d+)\.pth$', path)
-    return int(m.group(1)) if m else -1
-
-
-def _checkpoints(work: str) -> List[str]:
-    return sorted(glob.glob(osp.join(work, 'iter_*.pth')), key=_iter_of)
+    nproc = NPROC if tool in ('train.py', 'test.py',
+                              'generate_pseudo_labels.py') else 1
+    run_python(cmd, nproc=nproc)
 
 
 def _final_done(work: str, marker: str) -> bool:
@@ -102,7 +83,7 @@ def _train_step(path: str) -> int:
     iteration of its file name for older checkpoints."""
     from mmexact.utils import load_local_checkpoint
     meta = load_local_checkpoint(path, map_location='cpu').get('meta') or {}
-    return int(meta.get('train_step', _iter_of(path)))
+    return int(meta.get('train_step', checkpoint_iter(path)))
 
 
 def _sweep_checkpoints(cfg, work: str, explicit: Optional[List[str]]):
@@ -110,7 +91,7 @@ def _sweep_checkpoints(cfg, work: str, explicit: Optional[List[str]]):
     counted: the step is in iterations of the schedule's base batch)."""
     if explicit:
         return explicit
-    ckpts = _checkpoints(work)
+    ckpts = iter_checkpoints(work)
     start = cfg.model.get('decode_head', {}).get('proto_start_iter', 0)
     chosen = [c for c in ckpts if _train_step(c) >= start]
     return chosen or ckpts[-1:]
@@ -118,7 +99,7 @@ def _sweep_checkpoints(cfg, work: str, explicit: Optional[List[str]]):
 
 def _best_stage2(work: str) -> str:
     best = glob.glob(osp.join(work, 'best_mIoU_iter_*.pth'))
-    return best[0] if best else _checkpoints(work)[-1]
+    return best[0] if best else iter_checkpoints(work)[-1]
 
 
 def main(argv=None) -> Dict:
@@ -169,7 +150,7 @@ def main(argv=None) -> Dict:
         return args.stop_after == stage
 
     _train(args.config, dirs['stage1'], opts1)
-    last1 = _checkpoints(dirs['stage1'])[-1]
+    last1 = iter_checkpoints(dirs['stage1'])[-1]
     summary['stage1_checkpoint'] = osp.relpath(last1, work)
     if not stop('stage1'):
         cam = _test(args.config, last1, dirs['stage1'],
@@ -179,7 +160,7 @@ def main(argv=None) -> Dict:
     if not (stop('stage1') or stop('cam')):
         sweep_json = osp.join(pseudo, 'sweep.json')
         if not osp.isfile(sweep_json):
-            _run([osp.join(TOOLS, 'generate_pseudo_labels.py'), args.config]
+            _run([osp.join(HERE, 'generate_pseudo_labels.py'), args.config]
                  + _sweep_checkpoints(cfg, dirs['stage1'],
                                       args.sweep_checkpoints)
                  + ['--out-dir', pseudo, '--select', args.select] +
@@ -188,7 +169,6 @@ def main(argv=None) -> Dict:
             sweep = json.load(f)
         summary['pseudo_label'] = sweep['selection']
     if args.stop_after in (None, 'stage2', 'test'):
-        from mmexact.utils import pseudo_label_options
         cfg2 = Config.fromfile(stage2)
         opts = args.cfg_options + args.stage2_cfg_options
         if opts:
