@@ -258,3 +258,44 @@ def test_runtime_check_catches_an_exact_import():
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode != 0
     assert f'generic code imported {module}' in out.stderr
+
+
+BASELINE = r'''
+import sys
+import torch
+import mmexact  # the generic core only
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+init_default_scope('mmseg')
+for path in sys.argv[1:]:
+    cfg = Config.fromfile(path)
+    model = MODELS.build(cfg.model).eval()
+    x = torch.randn(1, 6, 11, 24, 24)  # (B, T, C + day of year, H, W)
+    x[:, :, -1] = torch.arange(6).view(1, 6, 1, 1) * 30.
+    with torch.no_grad():
+        out = model(x, mode='tensor')
+    print(path, tuple(out.shape) if torch.is_tensor(out) else type(out))
+print('exact loaded:', 'mmexact.exact' in sys.modules)
+'''
+
+
+def test_non_exact_methods_build_without_exact():
+    """U-TAE and CAM + PAMR configs load, build and run with ``import
+    mmexact`` alone; an Exact config brings in ``mmexact.exact`` through
+    its ``custom_imports``."""
+    env = dict(os.environ, PYTHONPATH=REPO)
+    generic = [osp.join(REPO, 'configs', 'utae', 'utae_1xb16-8e_demo-24x24.py'),
+               osp.join(REPO, 'configs', 'cam',
+                        'cam-pamr_tsvit_1xb16-8e_demo-24x24.py')]
+    out = subprocess.run([sys.executable, '-c', BASELINE, *generic],
+                         cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().endswith('exact loaded: False'), out.stdout
+    exact = osp.join(REPO, 'configs', 'exact',
+                     'exact_tsvit_1xb16-8e_demo-24x24.py')
+    out = subprocess.run([sys.executable, '-c', BASELINE, exact], cwd=REPO,
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().endswith('exact loaded: True'), out.stdout

@@ -3,6 +3,8 @@
 # from the shared patch head ((ReLU(A_S) + ReLU(A_T)) / 2), no clues,
 # no prototypes, no TAAP.
 _base_ = ['../exact/exact_tsvit_1xb48-20e_pastis24-24x24.py']
+# data and schedule of Exact's config, none of its components
+custom_imports = dict(imports=['mmexact'], allow_failed_imports=False)
 model = dict(
     backbone=dict(with_temporal_attention=False),
     decode_head=dict(

@@ -9,6 +9,9 @@ _base_ = [
     '../_base_/schedules/schedule_exact_20e.py',
     '../_base_/default_runtime.py'
 ]
+# Exact's components (mmexact.exact) are outside the generic core
+custom_imports = dict(
+    imports=['mmexact', 'mmexact.exact'], allow_failed_imports=False)
 max_epochs = 8
 model = dict(
     backbone=dict(

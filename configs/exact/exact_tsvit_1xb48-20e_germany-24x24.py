@@ -11,6 +11,9 @@ _base_ = [
     '../_base_/schedules/schedule_exact_20e.py',
     '../_base_/default_runtime.py'
 ]
+# Exact's components (mmexact.exact) are outside the generic core
+custom_imports = dict(
+    imports=['mmexact', 'mmexact.exact'], allow_failed_imports=False)
 model = dict(
     backbone=dict(in_channels=13, num_tokens=17),
     decode_head=dict(num_classes=18))

@@ -14,6 +14,9 @@ _base_ = [
     '../_base_/schedules/schedule_exact_20e.py',
     '../_base_/default_runtime.py'
 ]
+# Exact's components (mmexact.exact) are outside the generic core
+custom_imports = dict(
+    imports=['mmexact', 'mmexact.exact'], allow_failed_imports=False)
 train_dataloader = dict(batch_size=48)
 val_dataloader = dict(batch_size=64)
 test_dataloader = dict(batch_size=64, dataset=dict(folds=(1, 2, 3)))

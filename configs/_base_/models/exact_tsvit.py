@@ -7,8 +7,6 @@
 # mask_padded_frames=False (padded frames are ordinary keys and enter the
 # temporal weights, §10 #9); set it to True for the corrected variant whose
 # output does not depend on the amount of padding.
-# Exact's components live in mmexact.exact, outside the generic core
-custom_imports = dict(imports=['mmexact.exact'], allow_failed_imports=False)
 model = dict(
     type='SITSCAMSegmentor',
     data_preprocessor=dict(type='SITSDataPreProcessor'),
