@@ -38,7 +38,9 @@ def fake_mtlcc(tmp_path_factory) -> str:
 @pytest.mark.slow
 def test_config_builds(path, fake_pastis24, fake_mtlcc):
     cfg = Config.fromfile(path)
-    assert cfg.custom_imports['imports'] == ['mmexact']
+    exact = cfg.model.get('decode_head', {}).get('type') == 'CBCAMHead'
+    assert cfg.custom_imports['imports'] == ['mmexact'] + (
+        ['mmexact.exact'] if exact else [])
     model = MODELS.build(cfg.model)
     assert hasattr(model, 'data_preprocessor')
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -64,3 +66,30 @@ def test_config_builds(path, fake_pastis24, fake_mtlcc):
         assert len(dataset) > 0
         sample = dataset[0]
         assert sample['inputs'].dim() == 4
+
+
+SPATIAL = {'SITSRandomFlip', 'SITSRandomRot90', 'SITSFlip'}
+
+
+@pytest.mark.parametrize('path', CONFIGS,
+                         ids=[osp.relpath(p, REPO) for p in CONFIGS])
+def test_pipelines_state_labels_and_statistics(path):
+    """Every pipeline makes the image-level labels of the ground truth
+    (GenerateImageLabels after LoadSITSSample, before LoadPseudoLabel, any
+    spatial augmentation and packing; one label per foreground class of
+    the dataset) and gives its normalisation statistics."""
+    cfg = Config.fromfile(path)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        ds_cfg = cfg[key]['dataset']
+        types = [s['type'] for s in ds_cfg['pipeline']]
+        assert types.count('LoadSITSSample') == 1, key
+        assert types.count('GenerateImageLabels') == 1, key
+        idx = types.index('GenerateImageLabels')
+        assert types.index('LoadSITSSample') < idx, key
+        assert not ({'LoadPseudoLabel', 'PackSITSInputs'} | SPATIAL) & set(
+            types[:idx]), key
+        classes = DATASETS.get(ds_cfg['type']).METAINFO['classes']
+        assert ds_cfg['pipeline'][idx]['num_classes'] == len(classes) - 1
+        for step in ds_cfg['pipeline']:
+            if step['type'] == 'NormalizeSITS':
+                assert ('mean' in step) != ('norm_file' in step), key

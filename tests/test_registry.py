@@ -10,17 +10,17 @@ import mmexact.exact  # noqa: F401  (Exact's components)
 from mmseg.registry import (DATASETS, HOOKS, LOOPS, METRICS, MODELS,
                             PARAM_SCHEDULERS, TRANSFORMS)
 
+EXACT = ['CBCAMHead', 'ExactClassPrototypes', 'ClueContrastiveLoss',
+         'RefinementConsistencyLoss']
 EXPECTED = {
     MODELS: ['TSViT', 'TSViTHead', 'SITSEncoderDecoder',
-             'SITSDataPreProcessor', 'SITSCAMHead', 'CBCAMHead',
-             'ExactClassPrototypes', 'ClueContrastiveLoss',
-             'RefinementConsistencyLoss',
+             'SITSDataPreProcessor', 'SITSCAMHead',
              'TemporalAffinityRefiner', 'SITSCAMSegmentor'],
     DATASETS: ['SITSSegDataset', 'PASTIS24Dataset', 'PASTISDataset',
                'MTLCCDataset'],
     TRANSFORMS: ['LoadSITSSample', 'NormalizeSITS', 'PadOrCutSequence',
                  'AppendDayOfYear', 'SITSRandomFlip', 'SITSRandomRot90',
-                 'PackSITSInputs', 'DropNoDataFrames'],
+                 'PackSITSInputs', 'DropNoDataFrames', 'GenerateImageLabels'],
     HOOKS: ['SITSVisualizationHook', 'NonFiniteLossHook',
             'RankConsistencyHook', 'RNGStateHook', 'SITSTrainStepHook'],
     LOOPS: ['IterBasedEpochTrainLoop'],
@@ -30,7 +30,7 @@ EXPECTED = {
 
 
 def test_all_names_registered_in_mmseg_scope():
-    for registry, names in EXPECTED.items():
+    for registry, names in list(EXPECTED.items()) + [(MODELS, EXACT)]:
         for name in names:
             cls = registry.get(name)
             assert cls is not None, name
@@ -101,6 +101,8 @@ def test_config_alone_registers_everything_once(tmp_path, repo_root):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     for registry, names in EXPECTED.items():
         assert set(names) <= set(result['names'][registry.name]), names
+    # a generic config registers nothing of Exact
+    assert not set(EXACT) & set(result['names'][MODELS.name])
     assert 'SITSLocalVisualizer' in result['names']['visualizer']
     assert result['model'].startswith('mmexact.')
     assert result['params'] == 1_657_476

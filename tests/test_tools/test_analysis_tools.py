@@ -18,7 +18,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _tool(name):
-    path = osp.join(REPO, 'tools', 'analysis_tools', f'{name}.py')
+    folder = 'misc' if name == 'browse_dataset' else 'analysis_tools'
+    path = osp.join(REPO, 'tools', folder, f'{name}.py')
     spec = importlib.util.spec_from_file_location(f'_analysis_{name}', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

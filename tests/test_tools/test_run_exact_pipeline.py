@@ -12,6 +12,8 @@ import importlib.util
 import os.path as osp
 import sys
 
+from mmexact.utils import tool_runs
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'exact',
                   'exact_tsvit_1xb16-8e_demo-24x24.py')
@@ -29,14 +31,14 @@ def _tool():
 def _record(tool, monkeypatch, work):
     calls = []
 
-    def run(cmd, check):
+    def run(cmd, check, **kwargs):
         assert check
         calls.append(cmd)
         # the training writes a checkpoint
         (work / 'stage1').mkdir(parents=True, exist_ok=True)
         (work / 'stage1' / 'iter_4.pth').write_bytes(b'')
 
-    monkeypatch.setattr(tool.subprocess, 'run', run)
+    monkeypatch.setattr(tool_runs.subprocess, 'run', run)
     return calls
 
 
