@@ -4,13 +4,14 @@
 # flips), evaluated on the ground truth of eval.
 #   python tools/train.py \
 #       configs/exact/exact-stage2_tsvit_1xb48-100e_germany-24x24.py \
-#       --cfg-options train_dataloader.dataset.pipeline.3.pseudo_label_dir=DIR
+#       --cfg-options train_dataloader.dataset.pipeline.4.pseudo_label_dir=DIR
 _base_ = ['../tsvit/tsvit_1xb48-100e_germany-24x24.py']
 pseudo_label_dir = 'work_dirs/exact_tsvit_germany/pseudo_labels'
 train_pipeline = [
-    dict(type='LoadSITSSample', num_image_classes=17, void_label=None),
-    dict(type='NormalizeSITS', mean=[0.] * 13, std=[10000.] * 13),
+    _base_.load,
+    _base_.norm,
     dict(type='PadOrCutSequence', max_seq_len=16, random_subsample=True),
+    _base_.image_labels,
     dict(
         type='LoadPseudoLabel', pseudo_label_dir=pseudo_label_dir,
         num_classes=18),

@@ -12,6 +12,7 @@ train_pipeline = [
         norm_file='data/demo/synthetic_pastis_mini/NORM_S2_patch.json',
         folds=(1, 2, 3)),
     dict(type='PadOrCutSequence', max_seq_len=16),
+    dict(type='GenerateImageLabels', num_classes=18),
     dict(type='AppendDayOfYear'),
     dict(type='LoadPseudoLabel', pseudo_label_dir=pseudo_label_dir),
     dict(type='PackSITSInputs'),

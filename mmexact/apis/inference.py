@@ -26,9 +26,13 @@ def init_model(config: Union[str, Config],
     """Build a model from a config, load its weights, set eval mode.
 
     Like ``mmseg.apis.init_model``, but checkpoints are loaded strictly
-    with mmexact's restricted loader, and class names / palette come from
-    the checkpoint's ``meta.dataset_meta`` or else from the config's
-    dataset class (e.g. the PASTIS classes), never from another dataset.
+    with mmexact's restricted loader, and ``model.dataset_meta`` (class
+    names, palette, band order) is the metainfo of the config's dataset
+    class (e.g. PASTIS's, see :func:`config_dataset_meta`) updated by the
+    checkpoint's ``meta.dataset_meta`` (the training dataset's metainfo,
+    saved by the Runner): a checkpoint older than the ``bands`` key still
+    gets the bands of its config's dataset. Nothing comes from another
+    dataset.
 
     Args:
         config (str | Config): Config file or object.
@@ -68,7 +72,9 @@ def init_model(config: Union[str, Config],
             raise
         meta = (ckpt.get('meta', None) or {}).get('dataset_meta', None)
     model.cfg = cfg
-    model.dataset_meta = dict(meta) if meta else config_dataset_meta(cfg)
+    dataset_meta = config_dataset_meta(cfg)
+    dataset_meta.update(meta or {})
+    model.dataset_meta = dataset_meta
     return model.to(device).eval()
 
 

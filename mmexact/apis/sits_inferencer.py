@@ -13,6 +13,7 @@ at most T x C x (block + 2 window)^2 floats) and, through the window
 outputs kept along a block-row seam (width / stride x K x window^2
 floats), linearly on the scene width only.
 """
+import copy
 import math
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
@@ -24,8 +25,7 @@ from mmengine.structures import BaseDataElement
 from mmengine.utils import ProgressBar
 
 from mmseg.registry import DATASETS, TRANSFORMS
-from ..structures import (MTLCC_BANDS, NODATA, S2_BANDS, SITSDataError,
-                          canonical_band)
+from ..structures import NODATA, SITSDataError, canonical_band
 
 __all__ = [
     'SITSArraySource', 'SITSBlock', 'SITSInferencer', 'config_dataset_meta',
@@ -35,38 +35,58 @@ __all__ = [
 # Transforms of a test pipeline that act on each pixel (or on the date
 # axis) alone: they can be applied to many windows at once.
 _POINTWISE = ('NormalizeSITS', 'PadOrCutSequence', 'AppendDayOfYear')
-# Transforms that read files or pack samples: replaced by the source and
-# by the batching here.
-_SKIPPED = ('LoadSITSSample', 'PackSITSInputs', 'LoadImageFromFile',
-            'LoadAnnotations', 'PackSegInputs')
+# Transforms that read files, make labels or pack samples: replaced by the
+# source and by the batching here (CAM gating: ``image_labels``).
+_SKIPPED = ('LoadSITSSample', 'GenerateImageLabels', 'PackSITSInputs',
+            'LoadImageFromFile', 'LoadAnnotations', 'PackSegInputs')
 
 
-def model_bands(cfg: Config, in_channels: int) -> Tuple[str, ...]:
-    """Band order of a model: ``cfg.bands`` or the dataset's order.
+def model_bands(model: torch.nn.Module,
+                in_channels: Optional[int] = None) -> Tuple[str, ...]:
+    """Band order of a model, from what it was trained on.
+
+    In order of precedence: a top-level ``bands`` list of the model's
+    config (``model.cfg``); the ``bands`` of ``model.dataset_meta`` (the
+    dataset metainfo saved in its checkpoint, or else the metainfo of its
+    config's dataset class, see :func:`mmexact.apis.init_model`). The band
+    order is never guessed.
 
     Args:
-        cfg (Config): The model's config; a top-level ``bands`` list of
-            Sentinel-2 band names wins.
-        in_channels (int): Bands of the model (10: PASTIS order, 13: MTLCC
-            order).
+        model (torch.nn.Module): A model from :func:`init_model` (with
+            ``cfg`` and ``dataset_meta``).
+        in_channels (int, optional): Bands the model takes, checked against
+            the band list when given.
 
     Returns:
         tuple[str]: Canonical band names in the model's channel order.
+
+    Raises:
+        ValueError: If neither gives the bands, or they are not
+        ``in_channels`` Sentinel-2 band names.
     """
-    bands = cfg.get('bands', None)
+    cfg = getattr(model, 'cfg', None)
+    bands = cfg.get('bands', None) if cfg is not None else None
+    source = 'config bands'
     if bands is None:
-        if in_channels == len(S2_BANDS):
-            bands = S2_BANDS
-        elif in_channels == len(MTLCC_BANDS):
-            bands = MTLCC_BANDS
-        else:
-            raise ValueError(
-                f'the model takes {in_channels} bands: set bands = [...] '
-                '(Sentinel-2 band names in channel order) in its config')
+        meta = getattr(model, 'dataset_meta', None) or {}
+        bands, source = meta.get('bands', None), 'dataset_meta bands'
+    if bands is None:
+        backbone = getattr(model, 'backbone', None)
+        name = type(model).__name__ + (
+            f' ({type(backbone).__name__})' if backbone is not None else '')
+        if getattr(cfg, 'filename', None):
+            name += f' of {cfg.filename}'
+        raise ValueError(
+            f'{name}: unknown band order (neither its config nor its '
+            'dataset_meta has "bands"): set bands = [...] (Sentinel-2 band '
+            'names in channel order) in the config, or use a dataset whose '
+            'metainfo has "bands" (its checkpoints carry them)')
     names = tuple(canonical_band(b) for b in bands)
-    if None in names or len(names) != in_channels:
-        raise ValueError(f'config bands {list(bands)} are not {in_channels}'
-                         ' Sentinel-2 band names')
+    if None in names or (in_channels is not None
+                         and len(names) != in_channels):
+        count = '' if in_channels is None else f'{in_channels} '
+        raise ValueError(f'{source} {list(bands)} are not {count}'
+                         'Sentinel-2 band names')
     return names
 
 
@@ -176,13 +196,15 @@ class SITSInferencer:
     default the backbone's ``img_size``) with ``stride`` (default the
     config's slide ``stride``, else two thirds of the window), on the same
     grid as ``SITSEncoderDecoder.slide_inference``. Each window goes
-    through the config's test pipeline (minus loading and packing:
-    normalisation, padding to ``max_seq_len``, day-of-year channel) and the
-    model; outputs are averaged with ``weighting`` (``'uniform'``: the
-    plain mean, identical to slide inference; ``'gaussian'``: weights
-    ``exp(-d^2 / 2 sigma^2)``, sigma a quarter of the window, favouring
-    window centres). Output blocks of ``block_size`` pixels are produced
-    one at a time.
+    through the config's test pipeline (minus loading, image labels and
+    packing: normalisation, padding to ``max_seq_len``, day-of-year
+    channel) and the model; outputs are averaged with ``weighting``
+    (``'uniform'``: the plain mean, identical to slide inference;
+    ``'gaussian'``: weights ``exp(-d^2 / 2 sigma^2)``, sigma a quarter of
+    the window, favouring window centres). Output blocks of
+    ``block_size`` pixels are produced one at a time. :attr:`bands` is the
+    model's band order (:func:`model_bands`: the config's ``bands``, else
+    those of its dataset metainfo), by which GeoTIFF bands are matched.
 
     Args:
         model (torch.nn.Module): A model from :func:`init_model` (needs
@@ -225,8 +247,9 @@ class SITSInferencer:
         self.is_cam = hasattr(head, 'predict_with_scores')
         self.num_classes = int(head.num_classes if self.is_cam else
                                model.out_channels)
-        self.in_channels = int(getattr(model.backbone, 'in_channels', 10))
-        self.bands = model_bands(self.cfg, self.in_channels)
+        in_channels = getattr(model.backbone, 'in_channels', None)
+        self.bands = model_bands(model, in_channels)
+        self.in_channels = int(in_channels or len(self.bands))
         self.window = self._pair(window) if window is not None else \
             self._default_window()
         self.stride = self._pair(stride) if stride is not None else \
@@ -593,15 +616,32 @@ def _class_info(meta: dict, num_classes: int):
 
 
 def config_dataset_meta(cfg: Config) -> dict:
-    """``classes`` / ``palette`` of the config's test dataset class."""
+    """Metainfo of the config's dataset: ``classes``, ``palette``, ``bands``.
+
+    The ``METAINFO`` of the dataset class of the first of the test, val
+    and train dataloaders that names one, updated by that dataset's
+    ``metainfo`` argument (as mmengine's datasets do). Empty when no
+    dataloader names a dataset class with metainfo.
+
+    Args:
+        cfg (Config): A model's config.
+
+    Returns:
+        dict: The metainfo, classes as a tuple, palette as lists, bands as
+        a tuple (when known).
+    """
     for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
         ds = (cfg.get(key, None) or {}).get('dataset', {})
         dtype = ds.get('type', None) if isinstance(ds, dict) else None
         if dtype is None:
             continue
         cls = DATASETS.get(dtype) if isinstance(dtype, str) else dtype
-        info = getattr(cls, 'METAINFO', None)
+        info = copy.deepcopy(dict(getattr(cls, 'METAINFO', None) or {}))
+        info.update(ds.get('metainfo', None) or {})
         if info:
-            return dict(classes=tuple(info.get('classes', ())),
-                        palette=[list(p) for p in info.get('palette', [])])
+            info['classes'] = tuple(info.get('classes', ()))
+            info['palette'] = [list(p) for p in info.get('palette', [])]
+            if info.get('bands', None) is not None:
+                info['bands'] = tuple(info['bands'])
+            return info
     return {}

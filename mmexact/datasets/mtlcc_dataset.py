@@ -4,7 +4,7 @@ import os.path as osp
 from typing import List, Optional
 
 from mmseg.registry import DATASETS
-from ..structures import SITSDataError
+from ..structures import MTLCC_BANDS, SITSDataError
 from .pastis_dataset import window_grid
 from .readers import read_mtlcc_record
 from .sits_seg_dataset import SITSSegDataset
@@ -60,7 +60,9 @@ class MTLCCDataset(SITSSegDataset):
         **kwargs: Passed to :class:`SITSSegDataset`.
     """
 
-    METAINFO = dict(classes=MTLCC_CLASSES, palette=MTLCC_PALETTE)
+    # no void label: the reader maps MTLCC's unknown to 0 or 255 already
+    METAINFO = dict(
+        classes=MTLCC_CLASSES, palette=MTLCC_PALETTE, bands=MTLCC_BANDS)
 
     def __init__(self,
                  data_root: str,

@@ -4,6 +4,7 @@ from typing import List, Optional, Sequence
 
 from mmseg.registry import DATASETS
 from ..structures import SITSDataError
+from .pastis_meta import PASTIS_METAINFO
 from .sits_seg_dataset import SITSSegDataset
 
 __all__ = ['PASTIS24Dataset']
@@ -31,6 +32,8 @@ class PASTIS24Dataset(SITSSegDataset):
             ``'fold-paths/fold_{}_paths.csv'``.
         **kwargs: Passed to :class:`SITSSegDataset`.
     """
+
+    METAINFO = PASTIS_METAINFO
 
     def __init__(self,
                  data_root: str,

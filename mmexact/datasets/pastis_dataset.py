@@ -7,6 +7,7 @@ import numpy as np
 
 from mmseg.registry import DATASETS
 from ..structures import SITSDataError
+from .pastis_meta import PASTIS_METAINFO
 from .sits_seg_dataset import SITSSegDataset
 
 __all__ = ['PASTISDataset', 'window_grid']
@@ -51,6 +52,8 @@ class PASTISDataset(SITSSegDataset):
         with_labels (bool): Read ``ANNOTATIONS``. Defaults to True.
         **kwargs: Passed to :class:`SITSSegDataset`.
     """
+
+    METAINFO = PASTIS_METAINFO
 
     def __init__(self,
                  data_root: str,

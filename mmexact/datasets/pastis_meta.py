@@ -1,12 +1,13 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""PASTIS class names, palette, band statistics and label helpers."""
-from typing import Sequence
-
+"""PASTIS class names, palette, band order, band statistics and the void
+label helper."""
 import numpy as np
 
+from ..structures import S2_BANDS
+
 __all__ = [
-    'PASTIS_CLASSES', 'PASTIS_PALETTE', 'PASTIS_VOID', 'PASTIS_FOLD1_MEAN',
-    'PASTIS_FOLD1_STD', 'image_labels_from_mask', 'remap_void'
+    'PASTIS_CLASSES', 'PASTIS_PALETTE', 'PASTIS_VOID', 'PASTIS_METAINFO',
+    'PASTIS_FOLD1_MEAN', 'PASTIS_FOLD1_STD', 'remap_void'
 ]
 
 # Semantic classes of PASTIS (TARGET channel 0). 19 = void, remapped to 255.
@@ -25,6 +26,15 @@ PASTIS_PALETTE = [[0, 0, 0], [91, 172, 73], [243, 208, 74], [237, 120, 40],
                   [130, 160, 220], [255, 220, 140], [60, 200, 190],
                   [150, 90, 40], [120, 220, 120], [60, 90, 200],
                   [40, 120, 60], [190, 190, 60], [230, 80, 150]]
+
+#: Dataset metainfo of the PASTIS layouts (``PASTISDataset``,
+#: ``PASTIS24Dataset``): classes, palette, the bands in channel order and
+#: the raw void label (mapped to 255 by ``LoadSITSSample``).
+PASTIS_METAINFO = dict(
+    classes=PASTIS_CLASSES,
+    palette=PASTIS_PALETTE,
+    bands=S2_BANDS,
+    void_label=PASTIS_VOID)
 
 # "Fold_1" statistics of NORM_S2_patch.json, used for every split by TSViT
 # and Exact (bands in :data:`mmexact.structures.S2_BANDS` order).
@@ -47,31 +57,3 @@ def remap_void(mask: np.ndarray,
     out[mask == void] = ignore_index
     return out
 
-
-def image_labels_from_mask(mask: np.ndarray,
-                           num_classes: int = 18,
-                           min_fraction: float = 0.01,
-                           ignore_values: Sequence[int] = (0, 255,
-                                                           PASTIS_VOID)
-                           ) -> np.ndarray:
-    """Image-level multi-hot labels of a window, Exact's presence rule.
-
-    Crop class ``c`` (1..num_classes) is present iff it covers strictly more
-    than ``min_fraction`` of all pixels of the window (void and ignored
-    pixels count as background, i.e. they stay in the denominator).
-
-    Args:
-        mask (np.ndarray): Semantic label map (H, W).
-        num_classes (int): Number of foreground classes K. Defaults to 18.
-        min_fraction (float): Presence threshold. Defaults to 0.01.
-        ignore_values (Sequence[int]): Values that are never a class.
-
-    Returns:
-        np.ndarray: uint8 vector (K,), entry ``c - 1`` for class ``c``.
-    """
-    if mask.ndim != 2:
-        raise ValueError(f'expected an (H, W) label map, got {mask.shape}')
-    counts = np.bincount(mask.reshape(-1).astype(np.int64), minlength=256)
-    counts[list(ignore_values)] = 0
-    present = counts[1:num_classes + 1] > min_fraction * mask.size
-    return present.astype(np.uint8)

@@ -2,6 +2,8 @@
 """Tiny model configs for fast tests and smoke runs."""
 from typing import Optional
 
+from ..datasets.pastis_meta import PASTIS_FOLD1_MEAN, PASTIS_FOLD1_STD
+
 __all__ = [
     'TINY_BACKBONE', 'sits_pipeline', 'tiny_tsvit_cfg', 'tiny_segmentor_cfg'
 ]
@@ -19,7 +21,9 @@ TINY_BACKBONE = dict(
 def sits_pipeline(max_seq_len: int = 60,
                   augment=(),
                   random_subsample: bool = False) -> list:
-    """The standard SITS pipeline (load, normalise, pad/cut, date, pack).
+    """The standard PASTIS pipeline: load, normalise (PASTIS Fold_1
+    statistics), pad/cut, image-level labels (18 classes, > 1 %), date,
+    pack — the steps of the PASTIS base dataset configs.
 
     Args:
         max_seq_len (int): Frames after padding / cutting.
@@ -31,8 +35,10 @@ def sits_pipeline(max_seq_len: int = 60,
         pad['random_subsample'] = True
     return [
         dict(type='LoadSITSSample'),
-        dict(type='NormalizeSITS'),
+        dict(type='NormalizeSITS', mean=list(PASTIS_FOLD1_MEAN),
+             std=list(PASTIS_FOLD1_STD)),
         pad,
+        dict(type='GenerateImageLabels', num_classes=18),
         dict(type='AppendDayOfYear'),
         *augment,
         dict(type='PackSITSInputs'),

@@ -26,8 +26,9 @@ def _write(path, img=None, doy=None, labels=None):
         labels=np.zeros((24, 24), np.uint8) if labels is None else labels)
     with open(path, 'wb') as f:
         pickle.dump(sample, f)
+    # the data info of a PASTIS24Dataset (void label 19)
     return dict(img_path=str(path), sits_format='pastis24', seg_fields=[],
-                sample_id=path.stem)
+                sample_id=path.stem, void_label=19)
 
 
 def test_nan_and_inf_reflectances_are_named(tmp_path):

@@ -1,12 +1,12 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""Dataset formats are readers registered by name; the image-level presence
-rule is a parameter of LoadSITSSample."""
+"""Dataset formats are readers registered by name; LoadSITSSample maps the
+void label of the data info."""
 import numpy as np
 import pytest
 
 from mmexact.datasets.readers import (SITS_READERS, get_sits_reader,
                                       load_pastis24_sample)
-from mmexact.datasets.transforms import LoadSITSSample
+from mmexact.datasets.transforms import GenerateImageLabels, LoadSITSSample
 from mmexact.structures import SITSDataError
 
 
@@ -41,8 +41,10 @@ def test_new_format_through_load_sits_sample(tmp_path, npz_reader):
     labels[5, :5] = 2    # 5 / 576 = 0.87 %
     labels[10:, :] = 19  # void
     path, img = _write(tmp_path, labels)
-    out = LoadSITSSample(num_image_classes=3)(
-        dict(img_path=path, sits_format='test_npz'))
+    # the data info carries the dataset's void label (SITSSegDataset)
+    out = LoadSITSSample()(
+        dict(img_path=path, sits_format='test_npz', void_label=19))
+    out = GenerateImageLabels(num_classes=3)(out)
     # frames sorted by day of year, as for every format
     assert out['doy'].tolist() == [10, 40, 200]
     np.testing.assert_array_equal(out['img'], img[[1, 0, 2]])
@@ -64,9 +66,42 @@ def test_presence_rule_is_a_parameter(tmp_path, npz_reader, fraction,
     labels[:3, :2] = 1
     labels[5, :5] = 2
     path, _ = _write(tmp_path, labels)
-    out = LoadSITSSample(num_image_classes=3, min_class_fraction=fraction)(
-        dict(img_path=path, sits_format='test_npz'))
+    out = LoadSITSSample()(dict(img_path=path, sits_format='test_npz'))
+    out = GenerateImageLabels(num_classes=3, min_fraction=fraction)(out)
     assert out['gt_cls_label'].tolist() == expected
+
+
+@pytest.mark.parametrize('void, info, mapped', [
+    ('dataset', dict(void_label=19), True),    # the dataset's void label
+    ('dataset', dict(void_label=None), False),  # a dataset without one
+    ('dataset', dict(), False),                # a data info without the key
+    (19, dict(void_label=None), True),          # an explicit value wins
+    (None, dict(void_label=19), False),         # explicitly no void
+])
+def test_void_label_from_the_data_info(tmp_path, npz_reader, void, info,
+                                       mapped):
+    labels = np.zeros((24, 24), np.uint8)
+    labels[10:, :] = 19
+    path, _ = _write(tmp_path, labels)
+    out = LoadSITSSample(void_label=void)(
+        dict(img_path=path, sits_format='test_npz', **info))
+    assert (out['gt_seg_map'][10:] == (255 if mapped else 19)).all()
+    assert (out['gt_seg_map'][:10] == 0).all()
+    assert 'gt_cls_label' not in out  # made by GenerateImageLabels
+
+
+def test_image_label_arguments_moved_to_generate_image_labels():
+    for kwargs in (dict(num_image_classes=17),
+                   dict(num_image_classes=17, min_class_fraction=0.02)):
+        with pytest.raises(TypeError, match='no longer makes image-level '
+                           'labels: remove .*GenerateImageLabels'):
+            LoadSITSSample(**kwargs)
+    with pytest.raises(TypeError, match=r"unexpected arguments \['nope'\]"):
+        LoadSITSSample(nope=1)
+    with pytest.raises(ValueError, match="void_label must be an int, None "
+                       "or 'dataset'"):
+        LoadSITSSample(void_label='auto')
+    assert repr(LoadSITSSample()) == "LoadSITSSample(void_label='dataset')"
 
 
 def test_unknown_format_names_the_sample_and_the_readers(tmp_path):

@@ -14,6 +14,12 @@ from mmseg.registry import MODELS
 
 PIPELINE = sits_pipeline(60)
 
+
+def _info(path: str, **kwargs) -> dict:
+    """The data info PASTIS24Dataset gives a window (void label 19)."""
+    return dict(img_path=path, sits_format='pastis24', seg_fields=[],
+                void_label=19, **kwargs)
+
 # data-formats.md §6.1: image-level classes of each real window (>1 % rule)
 EXPECTED = {
     '10110_15': [2, 9], '10136_15': [2, 5], '10203_3': [1, 2],
@@ -34,8 +40,7 @@ def test_real_windows_load_and_labels(windows):
     pipe = Compose(PIPELINE)
     for path in windows:
         sid = osp.splitext(osp.basename(path))[0]
-        out = pipe(dict(img_path=path, sample_id=sid, sits_format='pastis24',
-                        seg_fields=[]))
+        out = pipe(_info(path, sample_id=sid))
         s = out['data_samples']
         cls = (np.flatnonzero(s.gt_cls_label.numpy()) + 1).tolist()
         assert cls == EXPECTED[sid], sid
@@ -49,8 +54,7 @@ def test_real_window_cut_and_void(windows):
     assert raw['img'].shape[0] == 61 and raw['doy'][-1] == 365
     assert (raw['img'][18] == -10000).all()  # no-data frame
     assert (raw['labels'] == 19).sum() == 15
-    out = Compose(PIPELINE)(dict(img_path=path, sits_format='pastis24',
-                                 seg_fields=[]))
+    out = Compose(PIPELINE)(_info(path))
     doy = out['inputs'][:, -1, 0, 0]
     assert doy[-1] == raw['doy'][59] and 365 not in doy.tolist()
     assert (out['data_samples'].gt_sem_seg.data == 255).sum() == 15
@@ -58,8 +62,7 @@ def test_real_window_cut_and_void(windows):
 
 def test_real_windows_through_model(windows):
     pipe = Compose(PIPELINE)
-    batch = [pipe(dict(img_path=p, sits_format='pastis24', seg_fields=[]))
-             for p in windows[:4]]
+    batch = [pipe(_info(p)) for p in windows[:4]]
     model = MODELS.build(tiny_segmentor_cfg())
     data = model.data_preprocessor(
         dict(inputs=[b['inputs'] for b in batch],

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from mmexact.datasets.pastis_meta import PASTIS_FOLD1_MEAN, PASTIS_FOLD1_STD
 from mmexact.datasets.transforms import (AppendDayOfYear, NormalizeSITS,
                                          PackSITSInputs, PadOrCutSequence,
                                          SITSRandomFlip, SITSRandomRot90)
@@ -23,8 +24,19 @@ def _results(t=4, h=4, w=4):
         img_path='x.pickle')
 
 
-def test_normalize_default_is_fold1():
-    t = NormalizeSITS()
+def test_normalize_needs_statistics():
+    with pytest.raises(ValueError, match='NormalizeSITS needs the statistics'
+                       ' of the data: give mean and std .* or norm_file'):
+        NormalizeSITS()
+    with pytest.raises(ValueError, match='give mean and std, or norm_file, '
+                       'not both'):
+        NormalizeSITS(mean=[0.] * 10, std=[1.] * 10, norm_file='x.json')
+    with pytest.raises(ValueError, match='give both mean and std'):
+        NormalizeSITS(mean=[0.] * 10)
+
+
+def test_normalize_with_pastis_fold1():
+    t = NormalizeSITS(mean=PASTIS_FOLD1_MEAN, std=PASTIS_FOLD1_STD)
     r = _results()
     r['img'][:] = 1165.9398193359375 + 1942.6156005859375  # band 0: +1 std
     out = t(r)['img']
@@ -120,5 +132,5 @@ def test_pack_sits_inputs():
 def test_all_transforms_registered():
     for name in ('LoadSITSSample', 'NormalizeSITS', 'PadOrCutSequence',
                  'AppendDayOfYear', 'SITSRandomFlip', 'SITSRandomRot90',
-                 'PackSITSInputs'):
+                 'PackSITSInputs', 'GenerateImageLabels'):
         assert TRANSFORMS.get(name) is not None, name

@@ -16,14 +16,17 @@ tileids = 'datasets/full/240/tileids/'
 # TSViT's MTLCC setting; tiles hold 10-15 cloud-free dates, so samples are
 # padded (frames marked by day of year 0) and longer series subsampled.
 max_seq_len = 16
-load = dict(
-    type='LoadSITSSample', num_image_classes=17, void_label=None)
+# no void label: MTLCCDataset's metainfo has none (its reader maps unknown)
+load = dict(type='LoadSITSSample')
 # TSViT scales reflectance by 1e-4 with no centring: mean 0, std 1e4.
 norm = dict(type='NormalizeSITS', mean=[0.] * 13, std=[10000.] * 13)
+# image-level labels of the 17 crops (Exact's > 1 % rule), before the flips
+image_labels = dict(type='GenerateImageLabels', num_classes=17)
 train_pipeline = [
     load, norm,
     dict(type='PadOrCutSequence', max_seq_len=max_seq_len,
          random_subsample=True),
+    image_labels,
     dict(type='SITSRandomFlip', prob=0.5),  # TSViT's H/V flips
     dict(type='AppendDayOfYear'),
     dict(type='PackSITSInputs'),
@@ -31,6 +34,7 @@ train_pipeline = [
 test_pipeline = [
     load, norm,
     dict(type='PadOrCutSequence', max_seq_len=max_seq_len),
+    image_labels,
     dict(type='AppendDayOfYear'),
     dict(type='PackSITSInputs'),
 ]

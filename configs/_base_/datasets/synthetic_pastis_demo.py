@@ -14,6 +14,7 @@ train_pipeline = [
         norm_file=data_root + '/NORM_S2_patch.json',
         folds=(1, 2, 3)),
     dict(type='PadOrCutSequence', max_seq_len=max_seq_len),
+    dict(type='GenerateImageLabels', num_classes=18),
     dict(type='AppendDayOfYear'),
     dict(type='PackSITSInputs'),
 ]

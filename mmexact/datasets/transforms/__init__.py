@@ -1,6 +1,7 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 from .append_day_of_year import AppendDayOfYear
 from .drop_nodata_frames import DropNoDataFrames
+from .generate_image_labels import GenerateImageLabels
 from .load_pseudo_label import LoadPseudoLabel
 from .loading import LoadSITSSample
 from .normalize import NormalizeSITS
@@ -13,5 +14,5 @@ from .sits_random_rot90 import SITSRandomRot90
 __all__ = [
     'LoadSITSSample', 'NormalizeSITS', 'PadOrCutSequence', 'AppendDayOfYear',
     'SITSRandomFlip', 'SITSRandomRot90', 'PackSITSInputs', 'DropNoDataFrames',
-    'SITSFlip', 'LoadPseudoLabel'
+    'SITSFlip', 'LoadPseudoLabel', 'GenerateImageLabels'
 ]

@@ -18,10 +18,10 @@ class LoadPseudoLabel(BaseTransform):
     written by ``tools/exact/generate_pseudo_labels.py``), checks its size
     against the image and its values against ``num_classes``, and makes it
     the sample's ``gt_seg_map``. The image-level labels
-    (``gt_cls_label``) stay those of the ground truth. Put it after
-    ``LoadSITSSample`` and before any spatial augmentation, e.g. in the
-    training pipeline of Exact's stage 2; datasets are not involved (and
-    never modified on disk).
+    (``gt_cls_label``) stay those of the ground truth: put it after
+    ``LoadSITSSample`` and ``GenerateImageLabels`` and before any spatial
+    augmentation, e.g. in the training pipeline of Exact's stage 2;
+    datasets are not involved (and never modified on disk).
 
     Required Keys:
 

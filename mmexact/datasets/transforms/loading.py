@@ -1,11 +1,11 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-from typing import Optional
+from typing import Union
 
 import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmseg.registry import TRANSFORMS
-from ..pastis_meta import PASTIS_VOID, image_labels_from_mask, remap_void
+from ..pastis_meta import remap_void
 from ..readers import get_sits_reader
 
 __all__ = ['LoadSITSSample']
@@ -13,7 +13,7 @@ __all__ = ['LoadSITSSample']
 
 @TRANSFORMS.register_module()
 class LoadSITSSample(BaseTransform):
-    """Load one SITS sample (any supported layout) and its labels.
+    """Load one SITS sample (any supported layout) and its pixel labels.
 
     The dataset decides the layout through ``results['sits_format']``, the
     name of a reader registered in ``SITS_READERS``
@@ -21,44 +21,54 @@ class LoadSITSSample(BaseTransform):
     pickle at ``img_path``), ``'pastis'`` (a window of a raw ``DATA_S2``
     patch), ``'mtlcc'`` (a window of an MTLCC TFRecord tile; ``unknown_as``
     from the data info), or any reader registered by another package — a
-    new layout needs no change here. Pixel labels have
-    void (19) mapped to 255, the ignore index used everywhere in mmexact
-    (MTLCC configs set ``void_label=None``: its reader already maps
-    unknown to 0 or 255). Image-level labels (Exact's rule: crop class
-    present iff it covers > 1 % of the window) are derived from the
-    *ground-truth* pixel labels; the presence rule is set by
-    ``min_class_fraction``. Pseudo labels (Exact's stage 2) replace the
-    pixel labels in a later step of the pipeline (``LoadPseudoLabel``).
+    new layout needs no change here. The raw void label is mapped to 255,
+    the ignore index used everywhere in mmexact; it comes from the data
+    info (``void_label``, set by :class:`SITSSegDataset` from its metainfo:
+    19 for PASTIS, none for MTLCC, whose reader already maps unknown to 0
+    or 255) unless given here. Frames are put in day-of-year order.
+    Image-level labels are made by a later step (``GenerateImageLabels``),
+    pseudo labels (Exact's stage 2) replace the pixel labels in another
+    (``LoadPseudoLabel``).
 
     Required Keys:
 
     - sits_format, img_path
     - target_path, dates, window (raw layout)
     - window, unknown_as (MTLCC, optional)
+    - void_label (optional; with ``void_label='dataset'``)
 
     Added Keys:
 
     - img (np.float32, (T, C, H, W)), doy (np.int64, (T,))
-    - gt_seg_map (np.uint8, (H, W)), seg_fields
-    - gt_cls_label (np.uint8, (num_image_classes,))
+    - gt_seg_map (np.uint8, (H, W); 255 everywhere without labels),
+      seg_fields
     - img_shape, ori_shape, num_frames
 
     Args:
-        num_image_classes (int): Foreground classes of the image-level
-            label. Defaults to 18 (PASTIS).
-        min_class_fraction (float): Presence threshold: a class is present
-            iff it covers strictly more than this fraction of the window
-            (void and ignored pixels count in the denominator). Defaults
-            to 0.01 (Exact's rule).
-        void_label (int): Raw void value, mapped to 255. Defaults to 19.
+        void_label (int | None | str): Raw void value, mapped to 255; None:
+            no void value. Defaults to ``'dataset'``: the data info's
+            ``void_label`` (none when the data info has no such key).
     """
 
+    FROM_DATASET = 'dataset'
+
     def __init__(self,
-                 num_image_classes: int = 18,
-                 min_class_fraction: float = 0.01,
-                 void_label: Optional[int] = PASTIS_VOID) -> None:
-        self.num_image_classes = num_image_classes
-        self.min_class_fraction = min_class_fraction
+                 void_label: Union[int, None, str] = FROM_DATASET,
+                 **kwargs) -> None:
+        moved = sorted({'num_image_classes', 'min_class_fraction'}
+                       & set(kwargs))
+        if moved:
+            raise TypeError(
+                'LoadSITSSample no longer makes image-level labels: remove '
+                f'{", ".join(moved)} and add dict(type="GenerateImageLabels",'
+                ' num_classes=..., min_fraction=...) to the pipeline after '
+                'it (before LoadPseudoLabel)')
+        if kwargs:
+            raise TypeError('LoadSITSSample got unexpected arguments '
+                            f'{sorted(kwargs)}')
+        if isinstance(void_label, str) and void_label != self.FROM_DATASET:
+            raise ValueError(f'void_label must be an int, None or '
+                             f'{self.FROM_DATASET!r}, got {void_label!r}')
         self.void_label = void_label
 
     def _read(self, results: dict) -> dict:
@@ -81,12 +91,11 @@ class LoadSITSSample(BaseTransform):
         labels = sample['labels']
         if labels is None:
             labels = np.full(img.shape[-2:], 255, dtype=np.uint8)
-        ignore = (0, 255) + ((self.void_label, )
-                             if self.void_label is not None else ())
-        results['gt_cls_label'] = image_labels_from_mask(
-            labels, self.num_image_classes, self.min_class_fraction, ignore)
-        if self.void_label is not None:
-            labels = remap_void(labels, self.void_label)
+        void = self.void_label
+        if void == self.FROM_DATASET:
+            void = results.get('void_label', None)
+        if void is not None:
+            labels = remap_void(labels, void)
         results['gt_seg_map'] = labels
         results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in results['seg_fields']:
@@ -94,6 +103,4 @@ class LoadSITSSample(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(num_image_classes='
-                f'{self.num_image_classes}, min_class_fraction='
-                f'{self.min_class_fraction}, void_label={self.void_label})')
+        return f'{self.__class__.__name__}(void_label={self.void_label!r})'

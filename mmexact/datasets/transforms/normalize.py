@@ -6,7 +6,6 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmseg.registry import TRANSFORMS
-from ..pastis_meta import PASTIS_FOLD1_MEAN, PASTIS_FOLD1_STD
 
 __all__ = ['NormalizeSITS']
 
@@ -15,11 +14,13 @@ __all__ = ['NormalizeSITS']
 class NormalizeSITS(BaseTransform):
     """Per-band standardisation ``(x - mean_b) / std_b`` of every frame.
 
-    Statistics come from, in order of precedence: ``mean``/``std``; or a
+    Statistics come from ``mean``/``std`` or from a
     ``NORM_S2_patch.json`` file (``{"Fold_k": {"mean": [...], "std":
-    [...]}}``) averaged over ``folds`` (the official PASTIS loader's rule);
-    or, by default, PASTIS's "Fold_1" statistics, which TSViT and Exact use
-    for every split.
+    [...]}}``) averaged over ``folds`` (the official PASTIS loader's rule).
+    They belong to the data and must be given: there is no default (the
+    PASTIS configs give PASTIS's "Fold_1" statistics, which TSViT and Exact
+    use for every split: ``PASTIS_FOLD1_MEAN`` / ``PASTIS_FOLD1_STD`` of
+    :mod:`mmexact.datasets.pastis_meta`).
 
     Required Keys:
 
@@ -30,9 +31,10 @@ class NormalizeSITS(BaseTransform):
     - img (np.float32)
 
     Args:
-        mean (Sequence[float], optional): Per-band means.
+        mean (Sequence[float], optional): Per-band means (with ``std``).
         std (Sequence[float], optional): Per-band standard deviations.
-        norm_file (str, optional): Path of ``NORM_S2_patch.json``.
+        norm_file (str, optional): Path of ``NORM_S2_patch.json``, instead
+            of ``mean`` and ``std``.
         folds (Sequence[int]): Folds to average when reading ``norm_file``.
             Defaults to (1, ).
     """
@@ -44,11 +46,19 @@ class NormalizeSITS(BaseTransform):
                  folds: Sequence[int] = (1, )) -> None:
         if (mean is None) != (std is None):
             raise ValueError('give both mean and std, or neither')
+        if mean is None and norm_file is None:
+            raise ValueError(
+                'NormalizeSITS needs the statistics of the data: give mean '
+                'and std (one value per band, in channel order) or '
+                'norm_file (a NORM_S2_patch.json); PASTIS\'s Fold_1 values '
+                'are PASTIS_FOLD1_MEAN / PASTIS_FOLD1_STD of '
+                'mmexact.datasets.pastis_meta')
+        if mean is not None and norm_file is not None:
+            raise ValueError('NormalizeSITS: give mean and std, or '
+                             f'norm_file, not both (norm_file={norm_file!r})')
         self.norm_file = norm_file
         self.folds = tuple(folds)
         self._mean = self._std = None
-        if mean is None and norm_file is None:
-            mean, std = PASTIS_FOLD1_MEAN, PASTIS_FOLD1_STD
         if mean is not None:
             self._set_stats(mean, std)
 

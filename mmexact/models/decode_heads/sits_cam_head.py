@@ -229,9 +229,9 @@ class SITSCAMHead(BaseModule):
             return torch.stack(
                 [s.gt_cls_label for s in batch_data_samples]).float()
         except AttributeError as exc:
-            raise KeyError('samples carry no "gt_cls_label"; load them with '
-                           'LoadSITSSample and pack with PackSITSInputs'
-                           ) from exc
+            raise KeyError('samples carry no "gt_cls_label"; make them with '
+                           'GenerateImageLabels (after LoadSITSSample) and '
+                           'pack with PackSITSInputs') from exc
 
     def loss_by_feat(self, outputs: Dict[str, Tensor],
                      batch_data_samples: SampleList) -> Dict[str, Tensor]:
