@@ -11,6 +11,7 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
+from mmexact.testing import sits_pipeline
 from mmseg.registry import DATASETS, MODELS
 
 pytestmark = pytest.mark.e2e
@@ -23,13 +24,7 @@ model = dict(
     backbone=dict(embed_dims=16, temporal_depth=1, spatial_depth=1,
                   num_heads=2, head_dims=8, ffn_dims=32),
     decode_head=dict(in_channels=16))
-pipeline = [
-    dict(type='LoadSITSSample'),
-    dict(type='NormalizeSITS'),
-    dict(type='PadOrCutSequence', max_seq_len=12),
-    dict(type='AppendDayOfYear'),
-    dict(type='PackSITSInputs'),
-]
+pipeline = {pipeline}
 loader = dict(num_workers=0, persistent_workers=False)
 train_dataloader = dict(
     **loader, dataset=dict(data_root='{root}', pipeline=pipeline))
@@ -57,7 +52,7 @@ def stage1(tmp_path_factory, fake_pastis24):
     cfg_path.write_text(
         TINY.format(
             base=osp.join(REPO, 'configs', 'exact', 'exact_tsvit_pastis.py'),
-            root=fake_pastis24))
+            root=fake_pastis24, pipeline=sits_pipeline(12)))
     cfg = Config.fromfile(str(cfg_path))
     ckpts = []
     for seed in (0, 1):

@@ -276,8 +276,8 @@ def main(argv=None) -> Dict:
     work = osp.abspath(args.work_dir)
     data_root = osp.abspath(args.data_root)
     os.makedirs(work, exist_ok=True)
-    make_demo_data(data_root,
-                   dict(DEMO_MINI, **MINI) if args.mini else DEMO_DATA)
+    data = dict(DEMO_MINI, **MINI) if args.mini else DEMO_DATA
+    make_demo_data(data_root, data)
     budget = budget_options(args.epochs, args.mini)
 
     def opts(rel: str) -> List[str]:
