@@ -1,41 +1,17 @@
-# The miniature of `make demo` (`tools/demo/run_demo.py --mini`), vanilla-CAM
-# baseline: the demo's vanilla CAM with the data and schedule of Exact's
-# stage-1 mini (configs/exact/exact_tsvit_1xb8-20e_demo-mini-24x24.py):
-# 1 process x 8 samples, 16 frames, 20 epochs with a 2-epoch warm-up.
-_base_ = ['./cam_tsvit_1xb16-8e_demo-24x24.py']
-data_root = 'data/demo/synthetic_pastis_mini'
-max_seq_len = 16
-train_pipeline = [
-    dict(type='LoadSITSSample'),
-    dict(
-        type='NormalizeSITS',
-        norm_file=data_root + '/NORM_S2_patch.json',
-        folds=(1, 2, 3)),
-    dict(type='PadOrCutSequence', max_seq_len=max_seq_len),
-    dict(type='GenerateImageLabels', num_classes=18),
-    dict(type='AppendDayOfYear'),
-    dict(type='PackSITSInputs'),
-]
-test_pipeline = train_pipeline
-train_dataloader = dict(
-    batch_size=8,
-    sampler=dict(type='InfiniteSampler'),
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(data_root=data_root, pipeline=test_pipeline))
-test_dataloader = dict(
-    dataset=dict(data_root=data_root, pipeline=test_pipeline))
-max_epochs = 20
-param_scheduler = [
-    dict(
-        type='WarmupCosineEpochLR',
-        warmup_epochs=2,
-        warmup_start_lr=5e-6,
-        eta_min=5e-6,
-        begin=0,
-        by_epoch=True,
-        convert_to_iter_based=True)
-]
-train_cfg = dict(max_epochs=max_epochs, base_batch_size=8)
-auto_scale_lr = dict(base_batch_size=8)
-default_hooks = dict(checkpoint=dict(interval=20))
+# The miniature of `make demo` (`tools/demo/run_demo.py --mini`),
+# vanilla-CAM baseline: Exact's stage-1 mini
+# (configs/exact/exact_tsvit_1xb8-20e_demo-mini-24x24.py: its data and
+# schedule, 1 process x 8 samples, 16 frames, 20 epochs with a 2-epoch
+# warm-up) with the vanilla CAM head of the demo's baseline
+# (cam_tsvit_1xb16-8e_demo-24x24.py), none of Exact's components.
+_base_ = ['../exact/exact_tsvit_1xb8-20e_demo-mini-24x24.py']
+custom_imports = dict(imports=['mmexact'], allow_failed_imports=False)
+model = dict(
+    backbone=dict(with_temporal_attention=False),
+    decode_head=dict(
+        _delete_=True,
+        type='SITSCAMHead',
+        in_channels=32,
+        num_classes=19,
+        bg_threshold=0.35,
+        cam_gating='gt'))
