@@ -8,6 +8,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose
 
+import mmexact.exact  # noqa: F401  (Exact's components)
 from mmexact.datasets.transforms import DropNoDataFrames, LoadSITSSample
 from mmexact.structures import SITSDataError
 from mmexact.testing import (TINY_BACKBONE, sits_pipeline)

@@ -13,6 +13,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import MessageHub
 
+import mmexact.exact  # noqa: F401  (Exact's components)
 from mmexact.datasets import MTLCCDataset
 from mmexact.datasets.readers import (crc32c, masked_crc32c, parse_example,
                                       read_mtlcc_record, read_mtlcc_tile,

@@ -8,6 +8,7 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.structures import PixelData
 
+import mmexact.exact  # noqa: F401  (Exact's components)
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 

@@ -12,6 +12,7 @@ import torch
 from mmengine.config import Config
 from mmengine.structures import PixelData
 
+import mmexact.exact  # noqa: F401  (Exact's components)
 from mmexact.models import TemporalAffinityRefiner
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample

@@ -35,7 +35,7 @@ def build_model(mode: str, chunk_size: int = 6):
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
-    import mmexact  # noqa: F401
+    import mmexact.exact  # noqa: F401  (Exact's components)
     from mmseg.registry import MODELS
     init_default_scope('mmseg')
     cfg = copy.deepcopy(Config.fromfile(CFG).model)
