@@ -47,6 +47,10 @@ class ThresholdSweepMetric(BaseMetric):
             threshold to ``<output_dir>/threshold_sweep.json``.
         collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the metric names.
+        **kwargs: ``IoUMetric``'s own arguments (``iou_metrics``, ...),
+            accepted and not used, so that ``--cfg-options
+            test_evaluator.type=ThresholdSweepMetric`` turns a CAM config's
+            IoU evaluation into the sweep.
 
     The metrics (:meth:`compute_metrics`) are ``mIoU`` / ``OA`` (percent;
     mIoU is the plain mean over all classes, as the reference's) and
