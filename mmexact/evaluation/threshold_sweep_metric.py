@@ -14,6 +14,10 @@ from .threshold_sweep import ThresholdSweep
 __all__ = ['ThresholdSweepMetric']
 
 CRITERIA = ('oa', 'miou')
+#: IoUMetric's arguments, accepted (and not used) when a CAM config's
+#: evaluator type is switched to the sweep
+IOU_METRIC_ARGS = ('iou_metrics', 'nan_to_num', 'beta', 'format_only',
+                   'keep_results')
 
 
 @METRICS.register_module()
@@ -68,6 +72,10 @@ class ThresholdSweepMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  **kwargs) -> None:
+        unknown = sorted(set(kwargs) - set(IOU_METRIC_ARGS))
+        if unknown:
+            raise TypeError(f'ThresholdSweepMetric got unexpected arguments '
+                            f'{unknown}')
         super().__init__(collect_device=collect_device, prefix=prefix)
         if criterion not in CRITERIA:
             raise ValueError(f'criterion must be one of {CRITERIA}, got '

@@ -67,6 +67,10 @@ def test_criterion_miou_and_invalid():
     assert res['mIoU'] == pytest.approx(100 / 4, abs=1e-6)
     with pytest.raises(ValueError, match='criterion'):
         ThresholdSweepMetric(criterion='f1')
+    # a CAM config's IoUMetric arguments are accepted, others are not
+    ThresholdSweepMetric(iou_metrics=['mIoU'])
+    with pytest.raises(TypeError, match=r"unexpected arguments \['tresholds'"):
+        ThresholdSweepMetric(tresholds=[0.1])
 
 
 def test_padding_dropped_by_the_evaluator():
