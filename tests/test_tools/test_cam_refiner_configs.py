@@ -59,7 +59,7 @@ for name, cfg in job["refined"].items():
     test([cfg, ckpt, "--work-dir", job["work"] + "/" + name,
           "--metrics-out", job["work"] + "/" + name + ".json"])
     sweep([cfg, ckpt, "--out-dir", job["work"] + "/sweep_" + name,
-           "--select", "miou", "--device", "cpu", "--batch-size", "4"])
+           "--select", "miou", "--batch-size", "4"])
 '''
 
 
