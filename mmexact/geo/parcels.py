@@ -4,7 +4,6 @@ from collections import Counter
 from typing import Optional, Sequence
 
 import numpy as np
-import rasterio
 from rasterio.features import rasterize
 from rasterio.transform import array_bounds
 from rasterio.windows import Window
@@ -193,10 +192,3 @@ class ParcelAggregator:
         return dict(path=out, rule=self.rule, total=len(res),
                     status=dict(statuses),
                     not_labelled_rows=not_labelled[:20])
-
-
-def read_raster_profile(path: str) -> dict:
-    """``crs``, ``transform``, ``width``, ``height`` of a raster file."""
-    with rasterio.open(path) as ds:
-        return dict(crs=ds.crs, transform=ds.transform, width=ds.width,
-                    height=ds.height)
