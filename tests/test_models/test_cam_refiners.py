@@ -203,3 +203,31 @@ def test_pamr_hand_value_is_exp_weighted():
     guide[2, 2] = 2.
     aff = PAMR(dilations=(1, )).affinity(guide[None, None])[0, :, 1, 1]
     torch.testing.assert_close(aff, expected)
+
+
+def test_gating_never_falls_back_silently(repo_root):
+    """cam_gating='gt': samples without image labels are an error; no
+    samples at all (unlabelled input) gate by the predicted classes."""
+    model = _cam_model(repo_root)
+    head = model.decode_head
+    x, samples = _inputs()
+    with torch.no_grad():
+        feats = model.extract_feat(x)
+        cams, probs = head.predict_cams(feats, samples)
+        # the image labels: classes 1 and 4 + i, nothing else
+        assert (cams.flatten(2).amax(-1) > 0).tolist() == [
+            [c in (1, 4 + i) for c in range(18)] for i in range(2)]
+        unlabelled, _ = head.predict_cams(feats, None)
+        want = probs > head.pred_threshold
+        assert torch.equal(unlabelled.flatten(2).amax(-1) > 0, want)
+        for s in samples:
+            del s.gt_cls_label
+        with pytest.raises(KeyError, match='gate the CAMs by the predicted'):
+            head.predict_cams(feats, samples)
+
+
+def test_cam_segmentor_refuses_slide_inference(repo_root):
+    cfg = copy.deepcopy(Config.fromfile(f'{repo_root}/{CAM_CFG}').model)
+    cfg.test_cfg = dict(mode='slide', crop_size=(24, 24), stride=(16, 16))
+    with pytest.raises(ValueError, match='whole windows only'):
+        MODELS.build(cfg)

@@ -75,3 +75,26 @@ def test_one_process_and_resume(tmp_path, monkeypatch):
         '--work-dir', str(tmp_path / 'stage1'), '--resume', '--cfg-options',
         'randomness.seed=3'
     ]]
+
+
+def test_sweep_refuses_checkpoints_before_the_warm_up(tmp_path, capsys):
+    """No silent sweep of CB-CAMs from untrained prototypes; a stage 2
+    without a best_mIoU checkpoint says which one it tests."""
+    import pytest
+    import torch
+    from mmengine.config import Config
+    tool = _tool()
+    cfg = Config.fromfile(CONFIG)  # prototypes from step 100
+    for step in (50, 100, 150):
+        torch.save({'meta': dict(train_step=step), 'state_dict': {}},
+                   tmp_path / f'iter_{step}.pth')
+    chosen = tool._sweep_checkpoints(cfg, str(tmp_path), None)
+    assert [osp.basename(c) for c in chosen] == ['iter_100.pth',
+                                                 'iter_150.pth']
+    (tmp_path / 'iter_100.pth').unlink()
+    (tmp_path / 'iter_150.pth').unlink()
+    with pytest.raises(SystemExit, match=r'past the prototype warm-up '
+                       r'\(step 100; checkpoints at steps \[50\]\)'):
+        tool._sweep_checkpoints(cfg, str(tmp_path), None)
+    assert tool._best_stage2(str(tmp_path)).endswith('iter_50.pth')
+    assert 'no best_mIoU checkpoint' in capsys.readouterr().out

@@ -93,13 +93,26 @@ def _sweep_checkpoints(cfg, work: str, explicit: Optional[List[str]]):
         return explicit
     ckpts = iter_checkpoints(work)
     start = cfg.model.get('decode_head', {}).get('proto_start_iter', 0)
-    chosen = [c for c in ckpts if _train_step(c) >= start]
-    return chosen or ckpts[-1:]
+    steps = [_train_step(c) for c in ckpts]
+    chosen = [c for c, step in zip(ckpts, steps) if step >= start]
+    if not chosen:
+        raise SystemExit(
+            f'no stage-1 checkpoint in {work} is past the prototype warm-up '
+            f'(step {start}; checkpoints at steps {steps}): their CB-CAMs '
+            'come from untrained prototypes. Train longer or save more '
+            'often, or name checkpoints with --sweep-checkpoints')
+    return chosen
 
 
 def _best_stage2(work: str) -> str:
     best = glob.glob(osp.join(work, 'best_mIoU_iter_*.pth'))
-    return best[0] if best else iter_checkpoints(work)[-1]
+    if best:
+        return best[0]
+    last = iter_checkpoints(work)[-1]
+    print(f'NOTE: no best_mIoU checkpoint in {work} (no validation ran): '
+          f'the stage-2 test uses the last one, {osp.basename(last)}',
+          flush=True)
+    return last
 
 
 def main(argv=None) -> Dict:

@@ -231,7 +231,9 @@ class SITSCAMHead(BaseModule):
         except AttributeError as exc:
             raise KeyError('samples carry no "gt_cls_label"; make them with '
                            'GenerateImageLabels (after LoadSITSSample) and '
-                           'pack with PackSITSInputs') from exc
+                           'pack with PackSITSInputs, or gate the CAMs by '
+                           "the predicted classes (cam_gating='pred')"
+                           ) from exc
 
     def loss_by_feat(self, outputs: Dict[str, Tensor],
                      batch_data_samples: SampleList) -> Dict[str, Tensor]:
@@ -339,9 +341,14 @@ class SITSCAMHead(BaseModule):
 
     def gate_labels(self, outputs: Dict[str, Tensor],
                     batch_data_samples: Optional[SampleList]) -> Tensor:
-        """Classes that receive a CAM, (B, K) float."""
-        if self.cam_gating == 'gt' and batch_data_samples is not None and \
-                all('gt_cls_label' in s for s in batch_data_samples):
+        """Classes that receive a CAM, (B, K) float.
+
+        With ``cam_gating='gt'`` the samples' image labels; without data
+        samples (unlabelled inputs, e.g. a weak map) the predicted classes.
+        Samples given without ``gt_cls_label`` are an error, not a silent
+        switch to the predictions.
+        """
+        if self.cam_gating == 'gt' and batch_data_samples is not None:
             return self.image_labels(batch_data_samples).to(
                 outputs['cls_logits'].device)
         return (outputs['cls_logits'].float().sigmoid() >

@@ -27,6 +27,15 @@ class SITSCAMSegmentor(SITSEncoderDecoder):
     for heads whose CAM refiner is guided by the image bands.
     """
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.test_cfg.get('mode', 'whole') != 'whole':
+            raise ValueError(
+                f"SITSCAMSegmentor predicts whole windows only, got "
+                f"test_cfg.mode={self.test_cfg.mode!r}: CAMs are normalised "
+                'per window, so slide inference would stitch windows of '
+                'different scales (map large areas with tools/infer.py)')
+
     def extract_feat(self, inputs: Tensor):
         feats = super().extract_feat(inputs)
         if isinstance(feats, dict):
