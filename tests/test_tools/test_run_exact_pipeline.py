@@ -96,5 +96,9 @@ def test_sweep_refuses_checkpoints_before_the_warm_up(tmp_path, capsys):
     with pytest.raises(SystemExit, match=r'past the prototype warm-up '
                        r'\(step 100; checkpoints at steps \[50\]\)'):
         tool._sweep_checkpoints(cfg, str(tmp_path), None)
+    # asked for: the last one, with a warning
+    last = tool._sweep_checkpoints(cfg, str(tmp_path), None, True)
+    assert [osp.basename(c) for c in last] == ['iter_50.pth']
+    assert 'WARNING: no stage-1 checkpoint is past' in capsys.readouterr().out
     assert tool._best_stage2(str(tmp_path)).endswith('iter_50.pth')
     assert 'no best_mIoU checkpoint' in capsys.readouterr().out

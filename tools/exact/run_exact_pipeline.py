@@ -86,7 +86,8 @@ def _train_step(path: str) -> int:
     return int(meta.get('train_step', checkpoint_iter(path)))
 
 
-def _sweep_checkpoints(cfg, work: str, explicit: Optional[List[str]]):
+def _sweep_checkpoints(cfg, work: str, explicit: Optional[List[str]],
+                       allow_pre_warmup: bool = False):
     """The checkpoints written after the prototype warm-up (all processes
     counted: the step is in iterations of the schedule's base batch)."""
     if explicit:
@@ -95,12 +96,19 @@ def _sweep_checkpoints(cfg, work: str, explicit: Optional[List[str]]):
     start = cfg.model.get('decode_head', {}).get('proto_start_iter', 0)
     steps = [_train_step(c) for c in ckpts]
     chosen = [c for c, step in zip(ckpts, steps) if step >= start]
+    if not chosen and allow_pre_warmup:
+        print(f'WARNING: no stage-1 checkpoint is past the prototype warm-up '
+              f'(step {start}; checkpoints at steps {steps}); sweeping the '
+              f'last one, {osp.basename(ckpts[-1])}, as --allow-pre-warmup '
+              'asks', flush=True)
+        return ckpts[-1:]
     if not chosen:
         raise SystemExit(
             f'no stage-1 checkpoint in {work} is past the prototype warm-up '
             f'(step {start}; checkpoints at steps {steps}): their CB-CAMs '
             'come from untrained prototypes. Train longer or save more '
-            'often, or name checkpoints with --sweep-checkpoints')
+            'often, name checkpoints with --sweep-checkpoints, or pass '
+            '--allow-pre-warmup')
     return chosen
 
 
@@ -130,6 +138,10 @@ def main(argv=None) -> Dict:
     parser.add_argument('--sweep-checkpoints', nargs='+',
                         help='stage-1 checkpoints for the sweep (default: '
                         'all from the prototype warm-up on)')
+    parser.add_argument(
+        '--allow-pre-warmup', action='store_true',
+        help='sweep the last stage-1 checkpoint even if it lies before the '
+        'prototype warm-up (logged; default: refuse)')
     parser.add_argument('--select', choices=['oa', 'miou'], default='oa')
     parser.add_argument('--stop-after', choices=STAGES)
     parser.add_argument(
@@ -175,7 +187,8 @@ def main(argv=None) -> Dict:
         if not osp.isfile(sweep_json):
             _run([osp.join(HERE, 'generate_pseudo_labels.py'), args.config]
                  + _sweep_checkpoints(cfg, dirs['stage1'],
-                                      args.sweep_checkpoints)
+                                      args.sweep_checkpoints,
+                                      args.allow_pre_warmup)
                  + ['--out-dir', pseudo, '--select', args.select] +
                  (['--cfg-options'] + opts1 if opts1 else []))
         with open(sweep_json) as f:

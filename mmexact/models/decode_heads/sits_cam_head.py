@@ -1,8 +1,10 @@
 # Copyright (c) mmexact contributors. All rights reserved.
+import logging
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmcv.cnn import build_norm_layer
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
@@ -231,9 +233,7 @@ class SITSCAMHead(BaseModule):
         except AttributeError as exc:
             raise KeyError('samples carry no "gt_cls_label"; make them with '
                            'GenerateImageLabels (after LoadSITSSample) and '
-                           'pack with PackSITSInputs, or gate the CAMs by '
-                           "the predicted classes (cam_gating='pred')"
-                           ) from exc
+                           'pack with PackSITSInputs') from exc
 
     def loss_by_feat(self, outputs: Dict[str, Tensor],
                      batch_data_samples: SampleList) -> Dict[str, Tensor]:
@@ -345,14 +345,27 @@ class SITSCAMHead(BaseModule):
 
         With ``cam_gating='gt'`` the samples' image labels; without data
         samples (unlabelled inputs, e.g. a weak map) the predicted classes.
-        Samples given without ``gt_cls_label`` are an error, not a silent
-        switch to the predictions.
+        Samples without ``gt_cls_label`` among labelled ones are gated by
+        their predicted classes with a warning that counts them.
         """
-        if self.cam_gating == 'gt' and batch_data_samples is not None:
-            return self.image_labels(batch_data_samples).to(
-                outputs['cls_logits'].device)
-        return (outputs['cls_logits'].float().sigmoid() >
+        pred = (outputs['cls_logits'].float().sigmoid() >
                 self.pred_threshold).float()
+        if self.cam_gating != 'gt' or batch_data_samples is None:
+            return pred
+        have = [i for i, s in enumerate(batch_data_samples)
+                if 'gt_cls_label' in s]
+        if len(have) < len(batch_data_samples):
+            print_log(
+                f"cam_gating='gt': {len(batch_data_samples) - len(have)} of "
+                f'{len(batch_data_samples)} samples carry no gt_cls_label; '
+                'their CAMs are gated by the predicted classes',
+                logger='current', level=logging.WARNING)
+        if not have:
+            return pred
+        labels = pred.clone()
+        labels[have] = self.image_labels(
+            [batch_data_samples[i] for i in have]).to(labels.device)
+        return labels
 
     def predict_cams(self, inputs: Dict[str, Tensor],
                      batch_data_samples: Optional[SampleList] = None
