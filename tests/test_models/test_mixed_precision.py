@@ -76,9 +76,10 @@ def test_training_steps_close_to_fp32(repo_root, dtype):
     ref = _train(_model(repo_root), None)
     low = _train(_model(repo_root), dtype)
     assert ref[-1]['decode.loss_cbl'] > 0  # past the prototype warm-up
-    # relative tolerance of the loss terms (measured over the 4 steps:
-    # bf16 within 0.8 %, fp16 within 0.05 %)
-    rel = 0.02 if dtype == torch.bfloat16 else 0.005
+    # relative tolerance of the loss terms, as the README states it
+    # (measured over the 4 steps on 2026-12-07, 2-core Intel Xeon: bf16
+    # 0.75 %, fp16 within the 2e-4 absolute floor)
+    rel = 0.01 if dtype == torch.bfloat16 else 0.001
     for step, (a, b) in enumerate(zip(ref, low), 1):
         assert a.keys() == b.keys()
         for key in a:
