@@ -1,6 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 """tools/analysis_tools/benchmark.py in its tiny smoke mode (figures are not asserted)."""
-import importlib.util
 import json
 import os.path as osp
 import subprocess
@@ -14,10 +13,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _workloads():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_workloads.py')
-    spec = importlib.util.spec_from_file_location('benchmark_workloads', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    import mmexact.testing.benchmark_workloads as module
     return module
 
 

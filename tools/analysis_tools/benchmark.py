@@ -13,7 +13,8 @@ learning active (step > 4000). The training step and CB-CAM generation
 run once per precision, side by side: ``fp32``, and ``bf16`` / ``fp16``
 autocast (by default bf16 too where the CPU has AVX-512 BF16 or AMX, or on
 a GPU). ``--smoke`` runs a tiny model for a few seconds (used by the test
-suite). The workloads are in ``benchmark_workloads.py``.
+suite). The workloads are in
+:mod:`mmexact.testing.benchmark_workloads`.
 """
 import argparse
 import json
@@ -26,7 +27,6 @@ import sys
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, REPO)
-sys.path.insert(0, HERE)
 PRECISIONS = ('fp32', 'bf16', 'fp16')
 
 TINY = {
@@ -49,7 +49,7 @@ def _worker(args) -> dict:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     import mmexact  # noqa: F401
-    import benchmark_workloads as bm
+    import mmexact.testing.benchmark_workloads as bm
     device = torch.device(args.device)
     amp = dict(bf16=torch.bfloat16, fp16=torch.float16).get(args.precision)
     opts = dict(TINY) if args.smoke else {}
@@ -132,7 +132,7 @@ def _memory_model(args) -> dict:
                 continue
             r = _spawn(args, workload, **{key: b, 'frames': t})
             points.append((workload, b, t, r['peak_mem_mb']))
-    from benchmark_workloads import fit_memory_model
+    from mmexact.testing.benchmark_workloads import fit_memory_model
     fits = {
         w: fit_memory_model([(b, t, m) for w2, b, t, m in points if w2 == w])
         for w in ('train', 'cam')
