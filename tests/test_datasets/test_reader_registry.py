@@ -110,3 +110,11 @@ def test_unknown_format_names_the_sample_and_the_readers(tmp_path):
     msg = str(err.value)
     assert msg.startswith("/x/a.bin: unknown sits_format 'geotiff'")
     assert "'mtlcc', 'pastis', 'pastis24'" in msg
+
+
+def test_missing_format_is_not_guessed():
+    """No default layout: a data info without ``sits_format`` is an error
+    that names the file (the generic loader knows no dataset)."""
+    with pytest.raises(KeyError, match=r"a\.pickle: the data info names no "
+                       r"'sits_format'"):
+        LoadSITSSample()(dict(img_path='/x/a.pickle'))
