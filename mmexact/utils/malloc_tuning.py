@@ -5,7 +5,8 @@ PyTorch's CPU tensors come from ``malloc``. By default glibc serves blocks
 above a (dynamic, <= 32 MiB) threshold with a fresh ``mmap`` and gives them
 back on ``free``, so every large activation of every training step is
 page-faulted and zeroed by the kernel again. For Exact's stage 1 on a
-2-core CPU that costs about a quarter of the step (``tools/analysis_tools/benchmark.py``
+2-core CPU that costs about a quarter of the step
+(``tools/analysis_tools/benchmark.py``
 vs ``--glibc-defaults``: training 0.76 -> 1.0 samples/s, CB-CAM generation
 2.1 -> 3.0 samples/s). With
 ``mmap`` disabled and heap trimming off, freed blocks stay in the heap and

@@ -158,7 +158,8 @@ def test_best(config: str, work: str, opts: List[str]) -> Dict:
 def cam_sweep(config: str, ckpt: str, out: str, opts: List[str]) -> Dict:
     """Best-theta (by mIoU) CAM quality on the training folds."""
     if not osp.isfile(osp.join(out, 'sweep.json')):
-        _run([osp.join(TOOLS, 'exact', 'generate_pseudo_labels.py'), config, ckpt,
+        _run([osp.join(TOOLS, 'exact', 'generate_pseudo_labels.py'), config,
+              ckpt,
               '--out-dir', out, '--select', 'miou', '--cfg-options'] + opts)
     return _json(osp.join(out, 'sweep.json'))['selection']
 

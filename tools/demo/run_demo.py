@@ -40,7 +40,8 @@ from mmexact.testing.demo_data import (DEMO_DATA, DEMO_MINI,  # noqa: E402
 from mmexact.utils import data_root_options, run_python  # noqa: E402
 
 CONFIGS = dict(
-    exact=osp.join(REPO, 'configs', 'exact', 'exact_tsvit_1xb16-8e_demo-24x24.py'),
+    exact=osp.join(REPO, 'configs', 'exact',
+                   'exact_tsvit_1xb16-8e_demo-24x24.py'),
     cam=osp.join(REPO, 'configs', 'cam', 'cam_tsvit_1xb16-8e_demo-24x24.py'),
     full=osp.join(REPO, 'configs', 'tsvit', 'tsvit_1xb16-8e_demo-24x24.py'))
 #: the miniature's configs (``--mini``); Exact's names its stage 2
@@ -245,7 +246,8 @@ def main(argv=None) -> Dict:
 
     def exact_chain():
         if not osp.isfile(osp.join(pipe, 'summary.json')):
-            _run([osp.join(TOOLS, 'exact', 'run_exact_pipeline.py'), configs['exact'],
+            _run([osp.join(TOOLS, 'exact', 'run_exact_pipeline.py'),
+                  configs['exact'],
                   '--work-dir', pipe, '--select', 'oa',
                   '--stage1-cfg-options'] + opts['exact'] +
                  ['--stage2-cfg-options'] + opts['stage2'])
@@ -254,7 +256,8 @@ def main(argv=None) -> Dict:
         exact_cam = cam_sweep(configs['exact'], osp.join(pipe, 'stage1'),
                               opts['exact'])
         if not osp.isdir(vis):
-            _run([osp.join(TOOLS, 'analysis_tools', 'visualize_cams.py'), configs['exact'],
+            _run([osp.join(TOOLS, 'analysis_tools', 'visualize_cams.py'),
+                  configs['exact'],
                   osp.join(pipe, exact['stage1_checkpoint']), '--out-dir',
                   vis, '--max-windows', '16', '--cfg-options'] +
                  opts['exact'])

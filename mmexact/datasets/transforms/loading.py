@@ -74,9 +74,10 @@ class LoadSITSSample(BaseTransform):
     def _read(self, results: dict) -> dict:
         fmt = results.get('sits_format')
         if fmt is None:
-            raise KeyError(f'{results.get("img_path")}: the data info names no '
-                           "'sits_format' (the reader of its layout, set by "
-                           'the dataset class)')
+            path = results.get('img_path')
+            raise KeyError(f"{path}: the data info names no 'sits_format' "
+                           '(the reader of its layout, set by the dataset '
+                           'class)')
         reader = get_sits_reader(fmt, str(results.get('img_path')))
         return reader(results)
 
