@@ -52,7 +52,8 @@ class GenerateImageLabels(BaseTransform):
     image labels are those of the ground truth) and before any spatial
     crop; the shipped pipelines have it after ``PadOrCutSequence``, before
     the augmentations. A sample without ``gt_seg_map`` (unlabelled inputs,
-    e.g. inference) passes unchanged.
+    e.g. inference) passes unchanged; one whose file gave image labels
+    (``gt_cls_label``, own-region windows) is refused.
 
     Required Keys:
 
@@ -88,6 +89,12 @@ class GenerateImageLabels(BaseTransform):
     def transform(self, results: dict) -> dict:
         if 'gt_seg_map' not in results:
             return results
+        if 'gt_cls_label' in results:
+            raise ValueError(
+                f'{results.get("img_path", "sample")}: the sample already '
+                'has image-level labels from its file; remove '
+                'GenerateImageLabels from the pipeline (it would replace '
+                'them by labels from the pixel map)')
         results['gt_cls_label'] = image_labels_from_mask(
             results['gt_seg_map'], self.num_classes, self.min_fraction,
             self.ignore_values)

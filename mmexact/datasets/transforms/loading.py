@@ -26,7 +26,8 @@ class LoadSITSSample(BaseTransform):
     info (``void_label``, set by :class:`SITSSegDataset` from its metainfo:
     19 for PASTIS, none for MTLCC, whose reader already maps unknown to 0
     or 255) unless given here. Frames are put in day-of-year order.
-    Image-level labels are made by a later step (``GenerateImageLabels``),
+    Image-level labels are those the file stores (own-region windows), or
+    made by a later step from the pixel labels (``GenerateImageLabels``),
     pseudo labels (Exact's stage 2) replace the pixel labels in another
     (``LoadPseudoLabel``).
 
@@ -43,6 +44,8 @@ class LoadSITSSample(BaseTransform):
     - gt_seg_map (np.uint8, (H, W); 255 everywhere without labels),
       seg_fields
     - img_shape, ori_shape, num_frames
+    - gt_cls_label (np.uint8, (K,); only where the layout stores image
+      labels, e.g. own-region windows)
 
     Args:
         void_label (int | None | str): Raw void value, mapped to 255; None:
@@ -102,6 +105,9 @@ class LoadSITSSample(BaseTransform):
         if void is not None:
             labels = remap_void(labels, void)
         results['gt_seg_map'] = labels
+        if sample.get('image_labels') is not None:
+            results['gt_cls_label'] = np.asarray(sample['image_labels'],
+                                                 np.uint8)
         results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in results['seg_fields']:
             results['seg_fields'].append('gt_seg_map')

@@ -14,9 +14,11 @@ __all__ = ['NormalizeSITS']
 class NormalizeSITS(BaseTransform):
     """Per-band standardisation ``(x - mean_b) / std_b`` of every frame.
 
-    Statistics come from ``mean``/``std`` or from a
-    ``NORM_S2_patch.json`` file (``{"Fold_k": {"mean": [...], "std":
-    [...]}}``) averaged over ``folds`` (the official PASTIS loader's rule).
+    Statistics come from ``mean``/``std`` or from a JSON file: PASTIS's
+    ``NORM_S2_patch.json`` (``{"Fold_k": {"mean": [...], "std": [...]}}``)
+    averaged over ``folds`` (the official PASTIS loader's rule), or one
+    ``{"mean": [...], "std": [...]}`` (the ``norm.json`` of a prepared
+    region; ``folds`` unused).
     They belong to the data and must be given: there is no default (the
     PASTIS configs give PASTIS's "Fold_1" statistics, which TSViT and Exact
     use for every split: ``PASTIS_FOLD1_MEAN`` / ``PASTIS_FOLD1_STD`` of
@@ -33,8 +35,8 @@ class NormalizeSITS(BaseTransform):
     Args:
         mean (Sequence[float], optional): Per-band means (with ``std``).
         std (Sequence[float], optional): Per-band standard deviations.
-        norm_file (str, optional): Path of ``NORM_S2_patch.json``, instead
-            of ``mean`` and ``std``.
+        norm_file (str, optional): Path of a statistics JSON, instead of
+            ``mean`` and ``std``.
         folds (Sequence[int]): Folds to average when reading ``norm_file``.
             Defaults to (1, ).
     """
@@ -94,6 +96,9 @@ class NormalizeSITS(BaseTransform):
         except (OSError, json.JSONDecodeError) as exc:
             raise ValueError(f'{path}: cannot read normalisation file '
                              f'({exc})') from exc
+        if 'mean' in stats and 'std' in stats:  # one set (own region)
+            return (np.asarray(stats['mean'], np.float64),
+                    np.asarray(stats['std'], np.float64))
         means, stds = [], []
         for fold in folds:
             key = f'Fold_{fold}'
