@@ -4,9 +4,11 @@ GeoTIFF time series of any size.
 
 INPUT is a folder of per-date GeoTIFFs (date from the file name;
 ``<name>_SCL.tif`` / ``<name>_mask.tif`` beside an image are its masks),
-an index CSV/JSON (``path,date[,mask]``), or one multi-band stack with
-``--dates``. Writes into ``--out-dir``: ``<name>.tif`` (class map, COG),
-``<name>.png`` (quick-look), optionally ``<name>_scores.tif`` and
+an index CSV/JSON (``path,date[,mask]``), one multi-band stack with
+``--dates``, a STAC JSON (static catalog or ItemCollection of Sentinel-2
+items), or, without INPUT, a STAC API search (``--stac-url``). Writes
+into ``--out-dir``: ``<name>.tif`` (class map, COG), ``<name>.png``
+(quick-look), optionally ``<name>_scores.tif`` and
 ``<name>_parcels.gpkg``, and ``<name>.json`` (report with throughput).
 
 Example::
@@ -15,6 +17,11 @@ Example::
         configs/exact/exact-stage2_tsvit_1xb48-100e_pastis24-24x24.py \\
         work_dirs/stage2/best.pth data/my_tile/ --out-dir maps/my_tile \\
         --parcels data/lpis.gpkg --save-scores
+
+    python tools/infer.py CONFIG CHECKPOINT --out-dir maps/montpellier \\
+        --stac-url https://earth-search.aws.element84.com/v1 \\
+        --bbox 3.80 43.55 3.90 43.62 --datetime 2019-01-01/2019-12-31 \\
+        --max-cloud-cover 30
 """
 import argparse
 import os.path as osp
@@ -29,7 +36,8 @@ from mmengine.config import DictAction  # noqa: E402
 
 from mmexact.apis import SITSInferencer, init_model  # noqa: E402
 from mmexact.geo import (DATE_SELECTIONS, DEFAULT_SCL_INVALID,  # noqa: E402
-                         PARCEL_RULES, open_scene, write_crop_map)
+                         PARCEL_RULES, StacSearch, open_scene,
+                         write_crop_map)
 from mmexact.structures import SITSDataError  # noqa: E402
 from mmexact.utils.malloc_tuning import keep_freed_memory  # noqa: E402
 
@@ -60,8 +68,10 @@ def parse_args(argv=None):
         description='Crop map of a Sentinel-2 GeoTIFF time series')
     p.add_argument('config', help='model config')
     p.add_argument('checkpoint', help='checkpoint (.pth)')
-    p.add_argument('input', help='folder of per-date GeoTIFFs, index '
-                   '.csv/.json, or one stack .tif (with --dates)')
+    p.add_argument('input', nargs='?', help='folder of per-date GeoTIFFs, '
+                   'index .csv/.json, one stack .tif (with --dates), or a '
+                   'STAC JSON (catalog.json / ItemCollection); leave out '
+                   'with --stac-url')
     p.add_argument('--out-dir', required=True, help='output folder')
     p.add_argument('--name', default='crop_map',
                    help='output file stem (default: crop_map)')
@@ -94,6 +104,25 @@ def parse_args(argv=None):
     g.add_argument('--date-selection', choices=DATE_SELECTIONS,
                    default='clearest', help='rule for series longer than '
                    'the model\'s max_seq_len (default: clearest)')
+    g = p.add_argument_group(
+        'STAC', 'search a STAC API instead of INPUT (one Sentinel-2 L2A '
+        'item per date; bands and SCL from the item assets)')
+    g.add_argument('--stac-url', help='STAC API root, e.g. https://earth-'
+                   'search.aws.element84.com/v1')
+    g.add_argument('--stac-collection', nargs='+',
+                   default=['sentinel-2-l2a'],
+                   help='collection(s) searched (default: sentinel-2-l2a)')
+    g.add_argument('--bbox', nargs=4, type=float,
+                   metavar=('WEST', 'SOUTH', 'EAST', 'NORTH'),
+                   help='degrees (WGS 84): the search area, and the scene '
+                   'is cropped to it (also for a STAC JSON INPUT)')
+    g.add_argument('--datetime', help='acquisition date or range, e.g. '
+                   '2019-01-01/2019-12-31')
+    g.add_argument('--max-cloud-cover', type=float,
+                   help='only items with eo:cloud_cover <= this (%%)')
+    g.add_argument('--stac-max-items', type=int, default=200,
+                   help='query limit: at most this many items (default: '
+                   '200)')
     g = p.add_argument_group('inference')
     g.add_argument('--window', type=int, help='window size (default: the '
                    "model's input size)")
@@ -138,7 +167,23 @@ def parse_args(argv=None):
     g.add_argument('--no-progress', action='store_true')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override settings of the config, key=value')
-    return p.parse_args(argv)
+    # intermixed: INPUT (optional) may come after the options, as before
+    args = p.parse_intermixed_args(argv)
+    if (args.input is None) == (args.stac_url is None):
+        p.error('give either INPUT or --stac-url')
+    if args.stac_url and args.bbox is None:
+        p.error('--stac-url needs --bbox')
+    return args
+
+
+def _scene_input(args):
+    """INPUT, or the STAC search of the --stac-* options."""
+    if args.stac_url is None:
+        return args.input
+    return StacSearch(
+        url=args.stac_url, collections=args.stac_collection, bbox=args.bbox,
+        datetime=args.datetime, max_cloud_cover=args.max_cloud_cover,
+        max_items=args.stac_max_items)
 
 
 def main(argv=None) -> dict:
@@ -151,18 +196,21 @@ def main(argv=None) -> dict:
         block_size=args.block_size, image_labels=args.image_labels,
         bg_threshold=args.bg_threshold)
     with rasterio.Env(GDAL_CACHEMAX=args.gdal_cache_mb * 2**20):
+        source = _scene_input(args)
+        stac_kw = dict(bbox=args.bbox) if args.bbox and \
+            isinstance(source, str) else {}
         scene = open_scene(
-            args.input, inferencer.bands, dates=args.dates,
+            source, inferencer.bands, dates=args.dates,
             bands=args.bands, mask=args.mask, mask_type=args.mask_type,
             scale=args.scale, offset=args.offset, nodata=args.nodata,
             scl_invalid=args.scl_invalid,
             ignore_extra_bands=args.ignore_extra_bands,
             max_seq_len=inferencer.max_seq_len,
-            date_selection=args.date_selection)
+            date_selection=args.date_selection, **stac_kw)
         with scene:
             for msg in scene.warnings:
                 print(f'warning: {msg}', flush=True)
-            print(f'{args.input}: {scene.width} x {scene.height} px, '
+            print(f'{scene.name}: {scene.width} x {scene.height} px, '
                   f'{len(scene.dates)} dates ({min(scene.dates)} .. '
                   f'{max(scene.dates)}), '
                   f'{inferencer.num_windows(scene.height, scene.width)} '
@@ -175,7 +223,8 @@ def main(argv=None) -> dict:
                 parcel_rule=args.parcel_rule,
                 progress=not args.no_progress,
                 quicklook_size=args.quicklook_size,
-                title=args.title or osp.basename(osp.normpath(args.input)))
+                title=args.title or (osp.basename(osp.normpath(args.input))
+                                     if args.input else 'STAC search'))
     tp = report['throughput']
     print(f"{tp['km2']:.2f} km2 in {tp['seconds']:.1f} s: "
           f"{tp['km2_per_hour']:.1f} km2/h ({tp['pixels_per_s']:.0f} px/s, "

@@ -3,7 +3,8 @@
 
 Sentinel-2 L2A GeoTIFF time series are read as streaming sources of model
 inputs (:func:`open_scene`: dates, band matching, L2A scale and offset,
-cloud / SCL masks, date selection); class maps and scores are written as
+cloud / SCL masks, date selection; STAC catalogs and searches via
+per-date VRTs, :mod:`.stac`); class maps and scores are written as
 Cloud Optimized GeoTIFFs (:class:`GeoTIFFBlockWriter`), with a PNG
 quick-look (:func:`write_quicklook`); parcels get a crop label and a
 confidence (:class:`ParcelAggregator`). Needs rasterio (and geopandas /
@@ -16,6 +17,7 @@ from .parcels import PARCEL_COLUMNS, PARCEL_RULES, ParcelAggregator
 from .quicklook import write_quicklook
 from .scene import (DEFAULT_SCL_INVALID, GeoTIFFScene, open_scene,
                     scene_summary)
+from .stac import StacSearch, read_stac_items, search_stac, stac_entries
 from .writers import GeoTIFFBlockWriter, class_tags, write_category_names
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     'read_date_list', 'read_index', 'select_dates', 'PARCEL_COLUMNS',
     'PARCEL_RULES', 'ParcelAggregator', 'write_quicklook',
     'DEFAULT_SCL_INVALID', 'GeoTIFFScene', 'open_scene', 'scene_summary',
+    'StacSearch', 'read_stac_items', 'search_stac', 'stac_entries',
     'GeoTIFFBlockWriter', 'class_tags',
     'write_category_names', 'write_crop_map'
 ]

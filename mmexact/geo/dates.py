@@ -80,13 +80,21 @@ def _index_rows(path: str) -> List[dict]:
         except (OSError, json.JSONDecodeError) as exc:
             raise SITSDataError(f'{path}: cannot read the index ({exc})'
                                 ) from None
+        if isinstance(data, dict) and any(
+                k in data for k in ('type', 'stac_version', 'features')):
+            raise SITSDataError(
+                f'{path}: neither an index nor a STAC JSON (a STAC Catalog'
+                ' / Collection / Item needs "stac_version", an '
+                'ItemCollection is a FeatureCollection of items; got "type"'
+                f' {data.get("type")!r})')
         if isinstance(data, dict):  # {path: date}
             return [dict(path=k, date=v) for k, v in data.items()]
         if isinstance(data, list) and all(isinstance(r, dict) for r in data):
             return data
         raise SITSDataError(f'{path}: the index must be a list of '
                             '{"path", "date"[, "mask"]} objects or a '
-                            '{path: date} mapping')
+                            '{path: date} mapping (or a STAC Catalog / '
+                            'ItemCollection)')
     try:
         with open(path, newline='') as f:
             return list(csv.DictReader(f))

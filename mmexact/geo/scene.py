@@ -4,6 +4,8 @@ inputs (reflectance x 10000, no-data -10000)."""
 import datetime
 import glob
 import os.path as osp
+import shutil
+import tempfile
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -15,6 +17,8 @@ from rasterio.windows import Window
 from ..structures import NODATA, SITSDataError, canonical_band
 from .dates import (L2A_OFFSET_DATE, date_from_name, read_date_list,
                     read_index, select_dates)
+from .stac import (StacSearch, is_stac_json, read_stac_items, search_stac,
+                   stac_entries)
 
 __all__ = [
     'DEFAULT_SCL_INVALID', 'GeoTIFFScene', 'open_scene', 'scene_summary'
@@ -43,6 +47,7 @@ class _Frame:
     mask_kind: str = 'scl'
     offset: float = 0.
     clear: float = 1.
+    source: Optional[str] = None  # e.g. the STAC item of the date
 
 
 def _mask_kind(path: str) -> Tuple[Optional[str], Optional[str]]:
@@ -98,6 +103,7 @@ class GeoTIFFScene:
         self.scl_invalid = np.asarray(sorted(set(scl_invalid)), np.int64)
         self._nodata_opt = nodata
         self._datasets: Dict[str, rasterio.DatasetReader] = {}
+        self._tmp_dir: Optional[str] = None  # removed by close()
         self.warnings: List[str] = []
         try:
             self._check_grids(frames)
@@ -113,7 +119,9 @@ class GeoTIFFScene:
         self.all_dates = [
             dict(date=f.date.isoformat(), path=f.path, mask=f.mask_path,
                  clear_fraction=round(f.clear, 4), offset=f.offset,
-                 selected=i in kept) for i, f in enumerate(frames)
+                 selected=i in kept, **({} if f.source is None else
+                                         dict(source=f.source)))
+            for i, f in enumerate(frames)
         ]
         self.frames = [frames[int(k)] for k in keep]
         self.dates = [f.date for f in self.frames]
@@ -253,6 +261,9 @@ class GeoTIFFScene:
         for ds in self._datasets.values():
             ds.close()
         self._datasets = {}
+        if self._tmp_dir is not None:
+            shutil.rmtree(self._tmp_dir, ignore_errors=True)
+            self._tmp_dir = None
 
     def __enter__(self):
         return self
@@ -368,7 +379,7 @@ def _list_folder(folder: str, mask_type: str) -> List[dict]:
     return entries
 
 
-def open_scene(path: str,
+def open_scene(path: Union[str, StacSearch],
                model_bands: Sequence[str],
                dates: Optional[Union[str, Sequence]] = None,
                bands: Optional[Sequence[str]] = None,
@@ -380,7 +391,9 @@ def open_scene(path: str,
                scl_invalid: Sequence[int] = DEFAULT_SCL_INVALID,
                ignore_extra_bands: bool = False,
                max_seq_len: Optional[int] = None,
-               date_selection: str = 'clearest') -> GeoTIFFScene:
+               date_selection: str = 'clearest',
+               bbox: Optional[Sequence[float]] = None,
+               vrt_dir: Optional[str] = None) -> GeoTIFFScene:
     """Open a Sentinel-2 L2A time series for inference.
 
     Inputs (``path``):
@@ -394,14 +407,25 @@ def open_scene(path: str,
       files, their dates and masks;
     - one multi-band stack with ``dates``: T x C bands, date-major (the C
       bands of the first date, then of the second ...), and optionally
-      ``mask``, a file with one mask band per date.
+      ``mask``, a file with one mask band per date;
+    - STAC items, one per date: a STAC JSON (recognised by its content: a
+      static Catalog / Collection whose item links are followed, an
+      ItemCollection / FeatureCollection of items, or one Item; local or
+      http(s)), or a :class:`mmexact.geo.StacSearch` (a STAC API search).
+      Each item becomes a VRT of its band assets on the 10 m grid (coarser
+      bands resampled nearest) and its SCL asset the date's mask, read
+      like an index (:func:`mmexact.geo.stac.stac_entries`); the date is
+      ``properties.datetime`` (UTC); two items on one date are refused.
 
     Bands are matched to ``model_bands`` by the files' band descriptions
     (``B02``, ``B2``, ``red`` ...) or by ``bands`` (the names of a file's
     bands in order). A band named ``SCL`` in an image is its mask. Values
     become ``(DN + offset) * 10000 / scale``; ``offset='auto'`` is -1000
     (in 10000-scale DN) for integer data acquired from 25 January 2022
-    (processing baseline 04.00), else 0. Pixels equal to ``nodata``
+    (processing baseline 04.00), else 0; STAC items that give
+    ``s2:processing_baseline`` use it instead of the date (>= 04.00:
+    -1000), and Earth Search's ``earthsearch:boa_offset_applied: true``
+    gives 0. Pixels equal to ``nodata``
     (``'auto'``: the file's nodata value, else 0 for integer data),
     non-finite, or masked (SCL classes in ``scl_invalid``, or non-zero in
     a binary mask) become the model's no-data value -10000. Series longer
@@ -409,7 +433,8 @@ def open_scene(path: str,
     (:func:`mmexact.geo.select_dates`).
 
     Args:
-        path (str): Folder, index (``.csv`` / ``.json``) or stack.
+        path (str | StacSearch): Folder, index (``.csv`` / ``.json``),
+            stack, STAC JSON, or a STAC API search.
         model_bands (Sequence[str]): The model's bands, in order.
         dates (str | Sequence, optional): Stack dates (a file, a
             comma-separated string or a list of dates / strings).
@@ -428,6 +453,11 @@ def open_scene(path: str,
             instead of refusing the file.
         max_seq_len (int, optional): The model's maximum series length.
         date_selection (str): ``'clearest'``, ``'first'`` or ``'error'``.
+        bbox (Sequence[float], optional): STAC JSON only: crop the scene to
+            ``(west, south, east, north)`` in degrees (a search crops to
+            its own ``bbox``).
+        vrt_dir (str, optional): STAC only: folder for the per-date VRTs
+            (kept). Default: a temporary folder removed by ``close()``.
 
     Returns:
         GeoTIFFScene: The scene (close it, or use it as a context manager).
@@ -437,9 +467,49 @@ def open_scene(path: str,
     if mask_type not in ('auto', 'scl', 'binary'):
         raise ValueError(f'mask_type must be auto, scl or binary, got '
                          f'{mask_type!r}')
+    model_bands = tuple(model_bands)
+    if isinstance(path, StacSearch) or (
+            isinstance(path, str) and
+            (is_stac_json(path) or
+             (path.startswith(('http://', 'https://')) and
+              path.lower().split('?')[0].endswith('.json')))):
+        if dates is not None or mask is not None or bands is not None:
+            raise ValueError('dates, mask and bands are not for STAC inputs '
+                             '(the items give dates, bands and SCL)')
+        tmp = None
+        if vrt_dir is None:
+            vrt_dir = tmp = tempfile.mkdtemp(prefix='mmexact_stac_')
+        try:
+            if isinstance(path, StacSearch):
+                if bbox is not None:
+                    raise ValueError('a StacSearch crops to its own bbox')
+                items = search_stac(path)
+                bbox = path.bbox if path.crop else None
+            else:
+                items = read_stac_items(path)
+            entries, notes = stac_entries(items, model_bands, vrt_dir, bbox,
+                                          scale)
+            scene = _open_entries(str(path), entries, model_bands, None,
+                                  offset, scale, nodata, scl_invalid,
+                                  ignore_extra_bands, max_seq_len,
+                                  date_selection)
+        except BaseException:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        if isinstance(path, StacSearch) and path.max_items and \
+                len(items) >= path.max_items:
+            notes.append(f'{path}: the search returned max_items '
+                         f'({path.max_items}) items; dates may be missing '
+                         '(raise max_items or narrow the search)')
+        scene.warnings.extend(notes)
+        scene._tmp_dir = tmp
+        return scene
+    if bbox is not None or vrt_dir is not None:
+        raise SITSDataError(f'{path}: not a STAC input; bbox (--bbox) and '
+                            'vrt_dir are for STAC catalogs and searches')
     if not osp.exists(path):
         raise SITSDataError(f'{path}: input not found')
-    model_bands = tuple(model_bands)
     stack = osp.isfile(path) and path.lower().endswith(_RASTER_EXT)
     if stack:
         entries = _stack_entries(path, dates, mask, mask_type)
@@ -461,7 +531,22 @@ def open_scene(path: str,
                 e['mask_kind'] = _kind_of(e['mask'], mask_type)
         else:
             raise SITSDataError(
-                f'{path}: not a folder, an index (.csv/.json) or a GeoTIFF')
+                f'{path}: not a folder, an index (.csv/.json), a STAC JSON '
+                'or a GeoTIFF')
+    return _open_entries(path, entries, model_bands, bands, offset, scale,
+                         nodata, scl_invalid, ignore_extra_bands,
+                         max_seq_len, date_selection)
+
+
+def _open_entries(path: str, entries: List[dict], model_bands: tuple,
+                  bands: Optional[Sequence[str]], offset: Union[str, float],
+                  scale: float, nodata: Union[str, float, None],
+                  scl_invalid: Sequence[int], ignore_extra_bands: bool,
+                  max_seq_len: Optional[int],
+                  date_selection: str) -> GeoTIFFScene:
+    """The scene of per-date entries (``path``, ``date``, ``mask``,
+    ``mask_kind``; optionally ``first`` / ``count`` / ``mask_band`` of a
+    stack, ``offset`` (the ``'auto'`` offset) and ``source``)."""
     seen = {}
     for e in entries:
         if e['date'] in seen:
@@ -484,8 +569,11 @@ def open_scene(path: str,
         names = _band_names(e['path'], ds, bands, first, count)
         idx, scl = _match(e['path'], names, model_bands, first,
                           ignore_extra_bands)
+        auto = offset == 'auto' and e.get('offset') is not None
         fr = _Frame(e['date'], e['path'], idx,
-                    offset=_offset(offset, e['date'], ds, scale))
+                    offset=e['offset'] if auto else _offset(
+                        offset, e['date'], ds, scale),
+                    source=e.get('source'))
         if e.get('mask'):
             fr.mask_path, fr.mask_kind = e['mask'], e['mask_kind']
             fr.mask_band = e.get('mask_band', 1)
