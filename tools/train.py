@@ -20,6 +20,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 from mmexact.apis import (cleanup_distributed,  # noqa: E402
                           prepare_cpu_distributed)
+from mmexact.utils import ensure_data_contract_hook  # noqa: E402
 
 from mmseg.registry import RUNNERS  # noqa: E402
 
@@ -95,6 +96,9 @@ def main(argv=None):
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     prepare_cpu_distributed(cfg)  # gloo + no device ids without GPUs
+    # checkpoints carry their data contract even when the config's own
+    # custom_hooks replaced the list of default_runtime.py
+    ensure_data_contract_hook(cfg)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

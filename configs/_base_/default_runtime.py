@@ -20,10 +20,14 @@ tta_model = dict(type='SegTTAModel')
 # store the random generators in checkpoints so --resume continues exactly;
 # give modules their training step in base-batch iterations (Exact's
 # prototype warm-up) and check the schedule reaches it;
-# let glibc reuse freed memory (1.4x faster CPU training, see the README)
+# let glibc reuse freed memory (1.4x faster CPU training, see the README);
+# store the data contract (bands, normalisation statistics, max_seq_len,
+# window) in checkpoints, so that they map without the training files
+# (tools/train.py adds it to configs whose own custom_hooks lack it)
 custom_hooks = [
     dict(type='NonFiniteLossHook'),
     dict(type='RNGStateHook'),
     dict(type='SITSTrainStepHook'),
-    dict(type='MallocTuningHook')
+    dict(type='MallocTuningHook'),
+    dict(type='DataContractHook')
 ]

@@ -4,15 +4,19 @@
 import copy
 import datetime
 import os.path as osp
+from logging import INFO
 from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from mmseg.registry import MODELS
+from ..structures import SITSDataError
+from ..utils.data_contract import apply_data_contract, read_data_contract
 from .sits_inferencer import (SITSArraySource, SITSInferencer,
                               config_dataset_meta)
 
@@ -34,6 +38,16 @@ def init_model(config: Union[str, Config],
     gets the bands of its config's dataset. Nothing comes from another
     dataset.
 
+    A checkpoint with a data contract (``meta.data_contract``, written by
+    :class:`mmexact.engine.DataContractHook`, see
+    :mod:`mmexact.utils.data_contract`) fixes the data settings: its
+    normalisation statistics replace every ``NormalizeSITS`` of the test
+    pipeline (the config's ``norm_file`` need not exist; a warning names a
+    config file or values that differ), its ``max_seq_len`` that of
+    ``PadOrCutSequence``; its bands and window are read by
+    :class:`SITSInferencer` (``model.data_contract``). Checkpoints without
+    a contract use the config's settings, as before (logged once).
+
     Args:
         config (str | Config): Config file or object.
         checkpoint (str, optional): Weights; None keeps the initial
@@ -42,7 +56,12 @@ def init_model(config: Union[str, Config],
         cfg_options (dict, optional): Overrides merged into the config.
 
     Returns:
-        torch.nn.Module: The model, with ``cfg`` and ``dataset_meta``.
+        torch.nn.Module: The model, with ``cfg``, ``dataset_meta`` and
+        ``data_contract`` (dict, or None without one).
+
+    Raises:
+        ValueError: If the checkpoint's data contract is malformed or of a
+            newer version.
     """
     if isinstance(config, (str, bytes)) or hasattr(config, '__fspath__'):
         if not osp.isfile(config):
@@ -57,7 +76,7 @@ def init_model(config: Union[str, Config],
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model)
-    meta = None
+    meta = contract = None
     if checkpoint is not None:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'{checkpoint}: checkpoint not found')
@@ -71,7 +90,17 @@ def init_model(config: Union[str, Config],
                     f'config ({str(exc).splitlines()[0]})') from exc
             raise
         meta = (ckpt.get('meta', None) or {}).get('dataset_meta', None)
+        contract = read_data_contract(ckpt, checkpoint)
+        if contract is not None:
+            apply_data_contract(cfg, contract, checkpoint)
+        else:
+            print_log(
+                f'{checkpoint}: no data contract (saved without '
+                'DataContractHook); the config\'s data settings (bands, '
+                'normalisation, max_seq_len) are used', logger='current',
+                level=INFO)
     model.cfg = cfg
+    model.data_contract = contract
     dataset_meta = config_dataset_meta(cfg)
     dataset_meta.update(meta or {})
     model.dataset_meta = dataset_meta
@@ -127,9 +156,15 @@ def inference_sits(model: torch.nn.Module,
     extra = {}
     if isinstance(img, (str, bytes)) or hasattr(img, '__fspath__'):
         from ..geo import open_scene  # rasterio only when files are used
-        source = open_scene(
-            str(img), inferencer.bands, dates=dates,
-            max_seq_len=inferencer.max_seq_len, **scene_options)
+        try:
+            source = open_scene(
+                str(img), inferencer.bands, dates=dates,
+                max_seq_len=inferencer.max_seq_len, **scene_options)
+        except SITSDataError as exc:
+            if 'band' not in str(exc):
+                raise
+            raise SITSDataError(
+                f'{exc} [model bands: {inferencer.bands_source}]') from exc
         extra = dict(profile=source.profile, dates=source.dates)
     else:
         if dates is None:

@@ -16,16 +16,19 @@ floats), linearly on the scene width only.
 import copy
 import math
 from dataclasses import dataclass
+from logging import WARNING
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.structures import BaseDataElement
 from mmengine.utils import ProgressBar
 
 from mmseg.registry import DATASETS, TRANSFORMS
 from ..structures import NODATA, SITSDataError, canonical_band
+from ..utils.data_contract import doy_outside_training
 
 __all__ = [
     'SITSArraySource', 'SITSBlock', 'SITSInferencer', 'config_dataset_meta',
@@ -45,11 +48,13 @@ def model_bands(model: torch.nn.Module,
                 in_channels: Optional[int] = None) -> Tuple[str, ...]:
     """Band order of a model, from what it was trained on.
 
-    In order of precedence: a top-level ``bands`` list of the model's
-    config (``model.cfg``); the ``bands`` of ``model.dataset_meta`` (the
-    dataset metainfo saved in its checkpoint, or else the metainfo of its
-    config's dataset class, see :func:`mmexact.apis.init_model`). The band
-    order is never guessed.
+    In order of precedence: the ``bands`` of the checkpoint's data
+    contract (``model.data_contract``, see :func:`mmexact.apis.init_model`);
+    a top-level ``bands`` list of the model's config (``model.cfg``); the
+    ``bands`` of ``model.dataset_meta`` (the dataset metainfo saved in its
+    checkpoint, or else the metainfo of its config's dataset class). A
+    config ``bands`` that disagrees with the contract is refused, never
+    reordered. The band order is never guessed.
 
     Args:
         model (torch.nn.Module): A model from :func:`init_model` (with
@@ -61,12 +66,32 @@ def model_bands(model: torch.nn.Module,
         tuple[str]: Canonical band names in the model's channel order.
 
     Raises:
-        ValueError: If neither gives the bands, or they are not
-        ``in_channels`` Sentinel-2 band names.
+        ValueError: If none gives the bands, they are not ``in_channels``
+        Sentinel-2 band names, or the config's and the contract's differ.
     """
+    return _model_bands(model, in_channels)[0]
+
+
+def _model_bands(model: torch.nn.Module,
+                 in_channels: Optional[int] = None
+                 ) -> Tuple[Tuple[str, ...], str]:
+    """:func:`model_bands` and where they came from (for messages)."""
     cfg = getattr(model, 'cfg', None)
-    bands = cfg.get('bands', None) if cfg is not None else None
-    source = 'config bands'
+    contract = getattr(model, 'data_contract', None) or {}
+    cfg_bands = cfg.get('bands', None) if cfg is not None else None
+    bands = contract.get('bands', None)
+    source = "the checkpoint's data contract"
+    if bands is not None and cfg_bands is not None:
+        ours = [canonical_band(b) or str(b) for b in cfg_bands]
+        if ours != [canonical_band(b) or str(b) for b in bands]:
+            raise ValueError(
+                f'config bands {list(cfg_bands)} disagree with the bands '
+                f"of the checkpoint's data contract {list(bands)} (the "
+                'channel order the model was trained with); remove bands '
+                'from the config: the checkpoint\'s order is used and '
+                'files are matched to it by band name')
+    if bands is None:
+        bands, source = cfg_bands, 'config bands'
     if bands is None:
         meta = getattr(model, 'dataset_meta', None) or {}
         bands, source = meta.get('bands', None), 'dataset_meta bands'
@@ -87,7 +112,7 @@ def model_bands(model: torch.nn.Module,
         count = '' if in_channels is None else f'{in_channels} '
         raise ValueError(f'{source} {list(bands)} are not {count}'
                          'Sentinel-2 band names')
-    return names
+    return names, f'{source}: {", ".join(names)}'
 
 
 def window_starts(size: int, crop: int, stride: int) -> np.ndarray:
@@ -203,8 +228,13 @@ class SITSInferencer:
     ``'gaussian'``: weights ``exp(-d^2 / 2 sigma^2)``, sigma a quarter of
     the window, favouring window centres). Output blocks of
     ``block_size`` pixels are produced one at a time. :attr:`bands` is the
-    model's band order (:func:`model_bands`: the config's ``bands``, else
-    those of its dataset metainfo), by which GeoTIFF bands are matched.
+    model's band order (:func:`model_bands`: the checkpoint's data
+    contract, else the config's ``bands``, else those of its dataset
+    metainfo), by which GeoTIFF bands are matched. With a data contract
+    (``model.data_contract``) the default window is the training window
+    (for models without a fixed input size), and each scene whose dates
+    lie far outside the training dates (its ``doy_range``) gets one
+    warning (:func:`mmexact.utils.data_contract.doy_outside_training`).
 
     Args:
         model (torch.nn.Module): A model from :func:`init_model` (needs
@@ -248,7 +278,8 @@ class SITSInferencer:
         self.num_classes = int(head.num_classes if self.is_cam else
                                model.out_channels)
         in_channels = getattr(model.backbone, 'in_channels', None)
-        self.bands = model_bands(model, in_channels)
+        self.data_contract = getattr(model, 'data_contract', None)
+        self.bands, self.bands_source = _model_bands(model, in_channels)
         self.in_channels = int(in_channels or len(self.bands))
         self.window = self._pair(window) if window is not None else \
             self._default_window()
@@ -288,10 +319,13 @@ class SITSInferencer:
         return value
 
     def _default_window(self) -> Tuple[int, int]:
-        """The backbone's ``img_size``, else the slide ``crop_size``, the
-        data preprocessor's ``size`` or the test / train dataset's
-        ``window_size`` (fully convolutional backbones need ``window``)."""
+        """The backbone's ``img_size``, else the data contract's training
+        window, the slide ``crop_size``, the data preprocessor's ``size``
+        or the test / train dataset's ``window_size`` (fully convolutional
+        backbones without any of these need ``window``)."""
         size = getattr(self.model.backbone, 'img_size', None)
+        if size is None:
+            size = (self.data_contract or {}).get('window', None)
         if size is None:
             test_cfg = self.model.test_cfg or {}
             size = test_cfg.get('crop_size', None)
@@ -508,6 +542,9 @@ class SITSInferencer:
             exactly one.
         """
         doy = np.asarray(source.doy)
+        msg = doy_outside_training(doy, self.data_contract, source.name)
+        if msg is not None:
+            print_log(msg, logger='current', level=WARNING)
         if self.max_seq_len is not None and len(doy) > self.max_seq_len:
             raise SITSDataError(
                 f'{source.name}: {len(doy)} dates, the model takes at most '

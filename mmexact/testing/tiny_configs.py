@@ -133,4 +133,5 @@ def tiny_run_config(base: str,
         # a few iterations cannot pass the schedule check of real runs
         "custom_hooks = [dict(type='NonFiniteLossHook'), "
         "dict(type='RNGStateHook'), "
-        "dict(type='SITSTrainStepHook', check_schedule=False)]\n")
+        "dict(type='SITSTrainStepHook', check_schedule=False), "
+        "dict(type='DataContractHook')]\n")

@@ -1,4 +1,5 @@
 # Copyright (c) mmexact contributors. All rights reserved.
+from .data_contract_hook import DataContractHook
 from .malloc_tuning_hook import MallocTuningHook
 from .non_finite_loss_hook import NonFiniteLossHook
 from .rank_consistency_hook import RankConsistencyHook
@@ -8,5 +9,6 @@ from .sits_visualization_hook import SITSVisualizationHook
 
 __all__ = [
     'SITSVisualizationHook', 'NonFiniteLossHook', 'RankConsistencyHook',
-    'RNGStateHook', 'MallocTuningHook', 'SITSTrainStepHook'
+    'RNGStateHook', 'MallocTuningHook', 'SITSTrainStepHook',
+    'DataContractHook'
 ]
