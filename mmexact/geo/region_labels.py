@@ -13,7 +13,7 @@ import numpy as np
 from ..structures import SITSDataError
 
 __all__ = [
-    'IGNORE', 'Nomenclature', 'read_nomenclature', 'read_vector',
+    'IGNORE', 'Nomenclature', 'read_nomenclature', 'read_vector', 'value_key',
     'rasterize_parcels', 'rasterize_cells'
 ]
 
@@ -48,7 +48,9 @@ class Nomenclature:
         return len(self.classes) - 1
 
 
-def _key(value) -> str:
+def value_key(value) -> str:
+    """A label value as the nomenclature's key (a stripped string;
+    integral floats without the decimal point)."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
@@ -107,7 +109,7 @@ def read_nomenclature(path: str) -> Nomenclature:
             raise SITSDataError(f'{path}: "classes" must map value: class')
         for value, name in mapping.items():
             name = '' if name is None else str(name).strip()
-            rows.append((_key(value), name, colours.get(name)))
+            rows.append((value_key(value), name, colours.get(name)))
     else:
         with open(path, newline='') as f:
             reader = csv.DictReader(f)
@@ -119,7 +121,7 @@ def read_nomenclature(path: str) -> Nomenclature:
             for row in reader:
                 row = {k.strip().lower(): (v or '') for k, v in row.items()
                        if k is not None}
-                rows.append((_key(row['value']), row['class'].strip(),
+                rows.append((value_key(row['value']), row['class'].strip(),
                              row.get('color') or None))
     if not rows:
         raise SITSDataError(f'{path}: the nomenclature is empty')
@@ -225,9 +227,9 @@ def rasterize_parcels(gdf, column: str, nomenclature: Nomenclature,
     unmapped = Counter()
     cls = np.empty(len(gdf), np.int64)
     for i, value in enumerate(gdf[column].tolist()):
-        c = nomenclature.value_to_class.get(_key(value))
+        c = nomenclature.value_to_class.get(value_key(value))
         if c is None:
-            unmapped[_key(value)] += 1
+            unmapped[value_key(value)] += 1
             c = IGNORE
         cls[i] = c
     geoms = [(g, int(i + 1)) for i, g in enumerate(gdf.geometry) if inside[i]]
@@ -273,7 +275,7 @@ def _split_crops(value, sep: str) -> List[str]:
         items = list(value)
     else:
         items = str(value).split(sep)
-    return [_key(v) for v in items if _key(v)]
+    return [value_key(v) for v in items if value_key(v)]
 
 
 def rasterize_cells(gdf, column: str, nomenclature: Nomenclature,

@@ -26,11 +26,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..structures import NODATA, SITSDataError
-from .region_labels import IGNORE, Nomenclature
+from .region_labels import IGNORE, Nomenclature, value_key
 
 __all__ = [
     'SPLITS', 'window_grid', 'window_image_labels', 'assign_blocks',
-    'read_block_file', 'BandStatistics', 'write_training_set'
+    'read_block_file', 'BandStatistics', 'write_training_set',
+    'split_parcel_accuracy'
 ]
 
 SPLITS = ('train', 'val', 'test')
@@ -94,7 +95,8 @@ def assign_blocks(blocks: Sequence[Tuple[int, int]],
 
     ``round(ratio * n)`` blocks go to val and to test (at least one each
     when there are 3 or more blocks and the ratio is positive), the rest
-    to train; the blocks are shuffled with ``seed``.
+    to train; the blocks are shuffled with ``seed``. Too few blocks for a
+    split with a positive ratio is an error.
     """
     ratios = [float(r) for r in ratios]
     if len(ratios) != 3 or min(ratios) < 0 or sum(ratios) <= 0:
@@ -109,7 +111,8 @@ def assign_blocks(blocks: Sequence[Tuple[int, int]],
         if r > 0 and n >= 3:
             k = max(k, 1)
         counts.append(k)
-    if n - sum(counts) < 1:
+    if n - sum(counts) < 1 or any(
+            r > 0 and k == 0 for r, k in zip(ratios[1:], counts)):
         raise SITSDataError(
             f'{n} spatial block(s) cannot make a train split and '
             f'{counts[0]} val + {counts[1]} test block(s): use a smaller '
@@ -411,3 +414,52 @@ def write_training_set(scene,
     with open(osp.join(out_dir, 'region.json'), 'w') as f:
         json.dump(region, f, indent=1)
     return region
+
+
+def split_parcel_accuracy(parcels, column: str, nomenclature: Nomenclature,
+                          data_root: str, transform, split: str = 'test'
+                          ) -> dict:
+    """Parcel accuracy of a labelled parcel file on one split's blocks.
+
+    Parcels whose centroid lies in a block of ``split`` (``blocks.csv`` of
+    the prepared region) and whose ``column`` value maps to a class are
+    compared with their predicted class (``pred_name``, written by
+    ``tools/infer.py --parcels``).
+
+    Args:
+        parcels (geopandas.GeoDataFrame): Labelled parcels in the scene's
+            CRS.
+        column (str): Their true crop attribute.
+        nomenclature (Nomenclature): Value -> class.
+        data_root (str): The prepared region (its ``blocks.csv``).
+        transform (affine.Affine): The scene's transform.
+        split (str): Which blocks. Defaults to ``'test'``.
+
+    Returns:
+        dict: ``parcels`` (compared), ``correct``, ``accuracy`` (None if
+        no parcel), ``unlabelled`` (compared parcels the map gave no label).
+    """
+    inv = ~transform
+    boxes = []
+    with open(osp.join(data_root, 'blocks.csv'), newline='') as f:
+        for row in csv.DictReader(f):
+            if row['split'] == split:
+                boxes.append(tuple(int(row[k])
+                                   for k in ('y0', 'x0', 'y1', 'x1')))
+    n = correct = unlabelled = 0
+    names = parcels['pred_name'].tolist()
+    for geom, value, pred in zip(parcels.geometry, parcels[column], names):
+        c = nomenclature.value_to_class.get(value_key(value))
+        if c is None or c == IGNORE or geom is None or geom.is_empty:
+            continue
+        col, row = inv * (geom.centroid.x, geom.centroid.y)
+        if not any(y0 <= row < y1 and x0 <= col < x1
+                   for y0, x0, y1, x1 in boxes):
+            continue
+        n += 1
+        if pred is None:
+            unlabelled += 1
+        correct += int(pred == nomenclature.classes[c])
+    return dict(parcels=n, correct=correct, unlabelled=unlabelled,
+                accuracy=correct / n if n else None)
+

@@ -26,6 +26,7 @@ Example::
         --image-labels survey_cells.gpkg --crops-column crops
 """
 import argparse
+import glob
 import os.path as osp
 import sys
 
@@ -41,6 +42,12 @@ from mmexact.geo.scene_options import (add_scene_arguments,  # noqa: E402
                                        open_scene_from_args)
 from mmexact.geo.training_set import SPLITS, write_training_set  # noqa: E402
 from mmexact.structures import S2_BANDS, SITSDataError  # noqa: E402
+from mmexact.utils.region_config import write_region_configs  # noqa: E402
+
+#: the shipped own-region configs, written ready for the region
+REGION_CONFIGS = sorted(glob.glob(osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
+    'own_region', '*.py')))
 
 
 def parse_args(argv=None):
@@ -87,6 +94,9 @@ def parse_args(argv=None):
     g.add_argument('--block-file', help='an edited blocks.csv (split per '
                    'block: train, val, test or none) instead of the random '
                    'split')
+    p.add_argument('--no-configs', action='store_true',
+                   help='do not write the own-region configs for this '
+                   'region into OUT_DIR/configs/')
     add_scene_arguments(p, date_selection='first')
     args = p.parse_args(argv)
     if args.parcels is None and args.image_labels is None:
@@ -184,6 +194,10 @@ def main(argv=None) -> dict:
     _print_counts(region)
     print(f'written to {args.out_dir} (region.json, classes.json, '
           'norm.json, blocks.csv, splits/)')
+    if not args.no_configs:
+        for src, dst in write_region_configs(args.out_dir,
+                                             REGION_CONFIGS).items():
+            print(f'config: {dst} (from {osp.relpath(src)})')
     return region
 
 
