@@ -332,7 +332,10 @@ def _stac_grid(item, asset) -> Optional[_Grid]:
         val = asset.extra_fields.get(key)
         return item.properties.get(key) if val is None else val
 
-    shape, trans = get('proj:shape'), get('proj:transform')
+    # shape and transform of the asset itself (an item-level grid does not
+    # tell a 20 m asset's); the CRS may be the item's
+    shape = asset.extra_fields.get('proj:shape')
+    trans = asset.extra_fields.get('proj:transform')
     code, epsg, wkt = get('proj:code'), get('proj:epsg'), get('proj:wkt2')
     bands = asset.extra_fields.get('raster:bands') or _asset_bands(asset)
     dtype = bands[0].get('data_type') if len(bands) == 1 else None

@@ -316,3 +316,22 @@ def test_index_json_still_an_index_and_bbox_is_stac_only(tmp_path):
     with pytest.raises(SITSDataError, match=r'index\.json: not a STAC '
                        'input; bbox'):
         open_scene(str(index), BANDS, bbox=(3, 43, 4, 44))
+
+
+def test_asset_hrefs_as_gdal_paths(tmp_path):
+    """Remote hrefs go through GDAL's virtual file systems (not opened
+    here); relative ones are relative to the item JSON."""
+    import pystac
+    from mmexact.geo.stac import _href
+    item = pystac.Item.from_dict(dict(
+        type='Feature', stac_version='1.0.0', id='x', geometry=None,
+        properties=dict(datetime='2019-05-01T10:00:00Z'), links=[],
+        assets=dict(a=dict(href='https://b.s3.amazonaws.com/T/B04.tif'),
+                    b=dict(href='s3://bucket/T/B08.tif'),
+                    c=dict(href='sub/B02.tif'))))
+    item.set_self_href(str(tmp_path / 'items' / 'x.json'))
+    assert _href(item, item.assets['a']) == \
+        '/vsicurl/https://b.s3.amazonaws.com/T/B04.tif'
+    assert _href(item, item.assets['b']) == '/vsis3/bucket/T/B08.tif'
+    assert _href(item, item.assets['c']) == str(tmp_path / 'items' / 'sub' /
+                                                'B02.tif')

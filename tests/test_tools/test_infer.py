@@ -236,3 +236,52 @@ def test_cli_errors_name_the_file(tmp_path, tiny_model):
                        'uint8'):
         infer.main([cfg, ckpt, str(folder), '--out-dir', str(tmp_path / 'o'),
                     '--no-progress'])
+
+
+@pytest.mark.e2e
+def test_tool_on_stac_catalog_equals_folder(tmp_path, tiny_model):
+    """A static STAC catalog whose items point at the per-date files (one
+    10-band asset with eo:bands, one SCL asset) gives the class map of the
+    folder input; the STAC options build the search."""
+    cfg, ckpt = tiny_model
+    _scene(tmp_path / 's2', h=30, w=40)
+    links = []
+    for d in DATES:
+        stem = f'S2_{d:%Y%m%d}'
+        item = dict(
+            type='Feature', stac_version='1.0.0', id=stem, geometry=None,
+            properties=dict(datetime=f'{d}T10:30:00Z'), links=[],
+            assets=dict(
+                image=dict(href=f'../s2/{stem}.tif', roles=['data'],
+                           **{'eo:bands': [dict(name=b) for b in (
+                               'B02', 'B03', 'B04', 'B05', 'B06', 'B07',
+                               'B08', 'B8A', 'B11', 'B12')]}),
+                SCL=dict(href=f'../s2/{stem}_SCL.tif', roles=['data'])))
+        (tmp_path / 'cat').mkdir(exist_ok=True)
+        (tmp_path / 'cat' / f'{stem}.json').write_text(json.dumps(item))
+        links.append(dict(rel='item', href=f'./{stem}.json'))
+    (tmp_path / 'cat' / 'catalog.json').write_text(json.dumps(dict(
+        type='Catalog', stac_version='1.0.0', id='c', description='c',
+        links=links)))
+    maps = {}
+    for name, src in (('folder', tmp_path / 's2'),
+                      ('stac', tmp_path / 'cat' / 'catalog.json')):
+        rep = infer.main([cfg, ckpt, '--out-dir', str(tmp_path / name),
+                          str(src), '--no-progress'])
+        assert rep['scene']['dates'] == [d.isoformat() for d in DATES]
+        with rasterio.open(tmp_path / name / 'crop_map.tif') as ds:
+            maps[name] = ds.read(1)
+            assert ds.transform == from_origin(*UTM31_ORIGIN, 10, 10)
+    assert np.array_equal(maps['stac'], maps['folder'])
+    args = infer.parse_args([
+        cfg, ckpt, '--out-dir', 'o', '--stac-url', 'https://stac.x/v1',
+        '--stac-collection', 'sentinel-2-c1-l2a', '--bbox', '3.8', '43.5',
+        '3.9', '43.6', '--datetime', '2019-01-01/2019-12-31',
+        '--max-cloud-cover', '30', '--stac-max-items', '60'])
+    search = infer._scene_input(args)
+    assert search.search_kwargs() == dict(
+        collections=['sentinel-2-c1-l2a'], max_items=60,
+        bbox=[3.8, 43.5, 3.9, 43.6], datetime='2019-01-01/2019-12-31',
+        query={'eo:cloud_cover': {'lte': 30.0}})
+    with pytest.raises(SystemExit):
+        infer.parse_args([cfg, ckpt, '--out-dir', 'o'])  # no input
