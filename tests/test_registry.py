@@ -26,7 +26,8 @@ EXPECTED = {
             'DataContractHook'],
     LOOPS: ['IterBasedEpochTrainLoop'],
     PARAM_SCHEDULERS: ['WarmupCosineEpochLR'],
-    METRICS: ['SITSIoUMetric'],
+    METRICS: ['SITSIoUMetric', 'ThresholdSweepMetric',
+              'ImageLabelSweepMetric'],
 }
 
 

@@ -1,5 +1,7 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 import json
+import logging
+import math
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
@@ -38,7 +40,10 @@ class ThresholdSweepMetric(BaseMetric):
     mmengine's result collection then gathers them over processes (and
     drops the sampler's padding), and :meth:`compute_metrics` sums them.
     Integer counts: the result does not depend on the number of processes
-    or on the order of the windows.
+    or on the order of the windows. Windows whose ground truth is all
+    ``ignore_index`` (pixel truth only where parcels are known) contribute
+    nothing; if no window has any, the metrics are NaN (with a warning)
+    instead of a threshold.
 
     Args:
         thresholds (Sequence[float], optional): Background thresholds.
@@ -61,7 +66,8 @@ class ThresholdSweepMetric(BaseMetric):
     ``threshold`` at the ``criterion``-best threshold. The JSON file holds
     lists (fractions, not percent): ``thresholds``, ``miou``, ``oa``,
     ``miou_nan`` (mmseg's NaN-skipping mean), ``iou`` (T, C), and
-    ``num_pixels`` and ``num_windows``.
+    ``num_pixels``, ``num_windows`` and ``num_labelled_windows`` (those
+    with a valid ground-truth pixel).
     """
 
     def __init__(self,
@@ -129,22 +135,34 @@ class ThresholdSweepMetric(BaseMetric):
         for bins, counts, _ in results:
             sweep.hist.index_add_(0, bins.long(), counts.long())
         res = sweep.compute()
+        labelled = sum(int(r[0].numel() > 0) for r in results)
         if res['num_pixels'] == 0:
-            raise ValueError('no valid ground-truth pixel in the data')
-        best = int(torch.argmax(res[self.criterion]))
-        print_log(
-            f'threshold sweep over {len(results)} windows: best '
-            f'{self.criterion} at theta={float(res["thresholds"][best]):.4g}',
-            logger='current')
+            print_log(
+                f'threshold sweep over {len(results)} windows: no window '
+                'has a ground-truth pixel (all ignored), so no threshold '
+                'can be chosen from pixel truth: label a few parcels, or '
+                'choose theta from the image labels (ImageLabelSweepMetric, '
+                'tools/exact/generate_pseudo_labels.py --theta-rule '
+                'image-labels)', logger='current', level=logging.WARNING)
+        else:
+            best = int(torch.argmax(res[self.criterion]))
+            print_log(
+                f'threshold sweep over {len(results)} windows ({labelled} '
+                f'with pixel truth): best {self.criterion} at '
+                f'theta={float(res["thresholds"][best]):.4g}',
+                logger='current')
         if self.output_dir is not None:
             mkdir_or_exist(self.output_dir)
             table = {k: res[k].tolist() for k in
                      ('thresholds', 'miou', 'oa', 'miou_nan', 'iou')}
             table.update(num_pixels=res['num_pixels'],
-                         num_windows=len(results))
+                         num_windows=len(results),
+                         num_labelled_windows=labelled)
             with open(osp.join(self.output_dir, 'threshold_sweep.json'),
                       'w') as f:
                 json.dump(table, f, allow_nan=True)
+        if res['num_pixels'] == 0:
+            return dict(mIoU=math.nan, OA=math.nan, threshold=math.nan)
         return dict(
             mIoU=100 * float(res['miou'][best]),
             OA=100 * float(res['oa'][best]),

@@ -6,13 +6,22 @@ so the tools look the steps up in the config they launch instead of
 assuming positions.
 """
 import os.path as osp
-from typing import List, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 from mmengine.config import Config
 
-__all__ = ['pipeline_options', 'data_root_options', 'pseudo_label_options']
+__all__ = [
+    'pipeline_options', 'data_root_options', 'pseudo_label_options',
+    'THETA_RULES', 'theta_rule_args'
+]
 
 SPLITS = ('train', 'val', 'test')
+#: how ``tools/exact/generate_pseudo_labels.py --theta-rule`` chooses the
+#: background threshold theta and the stage-1 checkpoint: ``'pixel'``
+#: (pixel truth of the split, Exact's protocol), ``'image-labels'``
+#: (presence F1 of ungated CAMs against the image labels,
+#: :class:`ImageLabelSweepMetric`), ``'fixed'`` (``--bg-threshold``)
+THETA_RULES = ('pixel', 'image-labels', 'fixed')
 
 
 def _config(cfg: Union[str, Config]) -> Config:
@@ -86,3 +95,44 @@ def pseudo_label_options(cfg: Union[str, Config], pseudo_label_dir: str,
             'step: add dict(type=\'LoadPseudoLabel\', pseudo_label_dir=...) '
             'after LoadSITSSample (see configs/exact/exact-stage2_*.py)')
     return opts
+
+
+def theta_rule_args(rule: str = 'pixel',
+                    bg_threshold: Optional[float] = None,
+                    min_fraction: Optional[float] = None) -> List[str]:
+    """Arguments of ``tools/exact/generate_pseudo_labels.py`` for a rule.
+
+    The one place where callers (``tools/exact/run_exact_pipeline.py``,
+    region pipelines) turn a theta rule into the tool's command line.
+
+    Args:
+        rule (str): One of :data:`THETA_RULES`. Defaults to ``'pixel'``.
+        bg_threshold (float, optional): theta; needed by (and only
+            allowed with) ``'fixed'``.
+        min_fraction (float, optional): Presence fraction of
+            ``'image-labels'`` (the tool's default: 0.01); only allowed
+            with that rule.
+
+    Returns:
+        list[str]: E.g. ``['--theta-rule', 'fixed', '--bg-threshold',
+        '0.3']``.
+
+    Raises:
+        ValueError: For an unknown rule or an option the rule does not
+            take.
+    """
+    if rule not in THETA_RULES:
+        raise ValueError(f'theta rule must be one of {THETA_RULES}, got '
+                         f'{rule!r}')
+    if (bg_threshold is not None) != (rule == 'fixed'):
+        raise ValueError('a bg_threshold is needed by, and only allowed '
+                         f"with, the theta rule 'fixed' (rule {rule!r})")
+    if min_fraction is not None and rule != 'image-labels':
+        raise ValueError("min_fraction belongs to the theta rule "
+                         f"'image-labels', not {rule!r}")
+    args = ['--theta-rule', rule]
+    if bg_threshold is not None:
+        args += ['--bg-threshold', repr(float(bg_threshold))]
+    if min_fraction is not None:
+        args += ['--min-fraction', repr(float(min_fraction))]
+    return args

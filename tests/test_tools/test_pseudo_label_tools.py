@@ -1,5 +1,6 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-"""generate_pseudo_labels / visualize_cams on a tiny random stage-1 model."""
+"""generate_pseudo_labels (its theta rules) / visualize_cams on a tiny
+random stage-1 model."""
 import csv
 import importlib.util
 import json
@@ -12,7 +13,7 @@ from mmengine.config import Config
 from PIL import Image
 
 from mmexact.testing import sits_pipeline
-from mmseg.registry import DATASETS, MODELS
+from mmseg.registry import DATASETS, MODELS, TRANSFORMS
 
 pytestmark = pytest.mark.e2e
 
@@ -210,3 +211,95 @@ def test_distributed_pseudo_labels_equal_one_process(stage1, tmp_path):
     assert s2['meta']['num_processes'] == 2
     p1, p2 = _pngs(one), _pngs(two)
     assert len(p1) == 12 and p1 == p2
+
+
+def test_theta_rule_image_labels(stage1, tmp_path, capsys):
+    """The label-free rule: its sweep scores ungated CAMs (absent classes
+    do show up: false positives), the PNGs keep the 'gt' gating; the rule
+    and theta are in sweep.json and sweep.csv."""
+    cfg, ckpts, gts = stage1[:3]
+    out = tmp_path / 'labels'
+    sel = _tool('exact/generate_pseudo_labels').main(
+        [cfg, *ckpts, '--out-dir', str(out), '--theta-rule', 'image-labels',
+         '--thresholds', '0.1', '0.5', '0.1', '--batch-size', '6'])
+    log = capsys.readouterr().out
+    assert 'theta rule image-labels' in log
+    assert "pseudo labels with cam_gating='gt'" in log
+    with open(out / 'sweep.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 * 4
+    assert {r['theta_rule'] for r in rows} == {'image-labels'}
+    f1 = [float(r['F1']) for r in rows]
+    best = f1.index(max(f1))  # the first maximum: ties to the lower theta
+    assert [r['selected'] for r in rows] == [
+        str(int(k == best)) for k in range(8)]
+    assert sel['rule'] == 'image-labels' and sel['criterion'] == 'f1'
+    assert sel['checkpoint'] == rows[best]['checkpoint']
+    assert sel['threshold'] == float(rows[best]['threshold'])
+    assert sel['F1'] == max(f1) and sel['min_fraction'] == 0.01
+    assert sum(int(r['FP']) for r in rows) > 0  # ungated CAMs in the sweep
+    for r in rows:
+        tp, fp, fn = (int(r[k]) for k in ('TP', 'FP', 'FN'))
+        assert float(r['F1']) == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    summary = json.loads((out / 'sweep.json').read_text())
+    assert summary['selection'] == sel == summary['best']['f1']
+    assert summary['meta']['theta_rule'] == 'image-labels'
+    # the PNGs: gated by the image labels
+    assert len(list(out.glob('*.png'))) == 12
+    for sid, (_, present) in gts.items():
+        label = np.array(Image.open(out / f'{sid}.png'))
+        allowed = {0} | {c + 1 for c in np.flatnonzero(present)}
+        assert set(np.unique(label).tolist()) <= allowed
+
+
+def test_theta_rule_fixed_and_arguments(stage1, tmp_path):
+    cfg, ckpts = stage1[:2]
+    tool = _tool('exact/generate_pseudo_labels')
+    out = tmp_path / 'fixed'
+    sel = tool.main([cfg, ckpts[1], '--out-dir', str(out), '--theta-rule',
+                     'fixed', '--bg-threshold', '0.3'])
+    assert sel['rule'] == 'fixed' and sel['threshold'] == 0.3
+    with open(out / 'sweep.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert rows == [dict(theta_rule='fixed', checkpoint=ckpts[1],
+                         threshold='0.3', selected='1')]
+    assert json.loads((out / 'sweep.json').read_text())['selection'] == sel
+    assert len(list(out.glob('*.png'))) == 12
+    bad = [
+        ['--theta-rule', 'fixed'],  # no theta
+        ['--bg-threshold', '0.3'],  # theta without the fixed rule
+        ['--theta-rule', 'fixed', '--bg-threshold', '0.3', ckpts[0]],
+        ['--min-fraction', '0.02'],  # an image-labels option
+    ]
+    for extra in bad:
+        with pytest.raises(SystemExit):
+            tool.parse_args([cfg, ckpts[1], '--out-dir', 'x', *extra])
+
+
+@TRANSFORMS.register_module(name='_TestIgnoreAllPixels', force=True)
+class _IgnoreAllPixels:
+    """No pixel truth: the whole window 255 (after the image labels)."""
+
+    def __call__(self, results):
+        results['gt_seg_map'] = np.full_like(results['gt_seg_map'], 255)
+        return results
+
+
+def test_no_pixel_truth_points_to_the_image_label_rule(stage1, tmp_path):
+    cfg_path, ckpts, _, data_cfg = stage1
+    cfg = tmp_path / 'no_truth.py'
+    cfg.write_text(
+        f"_base_ = ['{cfg_path}']\n"
+        f"test_dataloader = dict(dataset=dict(pipeline="
+        f"{sits_pipeline(12, augment=[dict(type='_TestIgnoreAllPixels')])}"
+        "))\n")
+    tool = _tool('exact/generate_pseudo_labels')
+    with pytest.raises(SystemExit, match='--theta-rule image-labels'):
+        tool.main([str(cfg), ckpts[0], '--out-dir', str(tmp_path / 'px'),
+                   '--thresholds', '0.2', '0.4', '0.1'])
+    assert not (tmp_path / 'px' / 'sweep.json').exists()
+    sel = tool.main([str(cfg), ckpts[0], '--out-dir', str(tmp_path / 'il'),
+                     '--thresholds', '0.2', '0.4', '0.1', '--theta-rule',
+                     'image-labels', '--sweep-only'])
+    assert sel['rule'] == 'image-labels'
+    assert not list((tmp_path / 'il').glob('*.png'))

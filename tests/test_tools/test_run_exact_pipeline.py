@@ -102,3 +102,54 @@ def test_sweep_refuses_checkpoints_before_the_warm_up(tmp_path, capsys):
     assert 'WARNING: no stage-1 checkpoint is past' in capsys.readouterr().out
     assert tool._best_stage2(str(tmp_path)).endswith('iter_50.pth')
     assert 'no best_mIoU checkpoint' in capsys.readouterr().out
+
+
+def test_theta_rule_reaches_the_pseudo_label_stage(tmp_path, monkeypatch):
+    """--theta-rule (and its options) go to generate_pseudo_labels.py;
+    'fixed' gets the last swept checkpoint; the rule is in the summary."""
+    import json
+
+    import pytest
+    tool = _tool()
+    calls = []
+
+    def run(cmd, check, **kwargs):
+        calls.append(cmd)
+        if cmd[1].endswith('generate_pseudo_labels.py'):
+            out = cmd[cmd.index('--out-dir') + 1]
+            rule = cmd[cmd.index('--theta-rule') + 1]
+            (tmp_path / 'pseudo_labels').mkdir(exist_ok=True)
+            with open(osp.join(out, 'sweep.json'), 'w') as f:
+                json.dump(dict(selection=dict(rule=rule, threshold=0.3)), f)
+        elif cmd[1].endswith('test.py'):
+            out = cmd[cmd.index('--metrics-out') + 1]
+            with open(out, 'w') as f:
+                json.dump({}, f)
+
+    monkeypatch.setattr(tool_runs.subprocess, 'run', run)
+    for name in ('iter_1.pth', 'iter_2.pth', 'DONE'):
+        (tmp_path / 'stage1').mkdir(exist_ok=True)
+        (tmp_path / 'stage1' / name).write_bytes(b'')
+    ckpts = [str(tmp_path / 'stage1' / f'iter_{i}.pth') for i in (1, 2)]
+    summary = tool.main([CONFIG, '--work-dir', str(tmp_path), '--stop-after',
+                         'pseudo', '--sweep-checkpoints', *ckpts,
+                         '--theta-rule', 'image-labels', '--min-fraction',
+                         '0.02'])
+    cmd = calls[-1]
+    assert cmd[1].endswith('generate_pseudo_labels.py')
+    assert cmd[3:5] == ckpts
+    assert cmd[-4:] == ['--theta-rule', 'image-labels', '--min-fraction',
+                        '0.02']
+    assert summary['pseudo_label']['rule'] == 'image-labels'
+    assert '| pseudo-label theta rule | image-labels |' in (
+        tmp_path / 'summary.md').read_text()
+    (tmp_path / 'pseudo_labels' / 'sweep.json').unlink()
+    tool.main([CONFIG, '--work-dir', str(tmp_path), '--stop-after', 'pseudo',
+               '--sweep-checkpoints', *ckpts, '--theta-rule', 'fixed',
+               '--bg-threshold', '0.3'])
+    cmd = calls[-1]
+    assert cmd[3:5] == [ckpts[1], '--out-dir']
+    assert cmd[-4:] == ['--theta-rule', 'fixed', '--bg-threshold', '0.3']
+    with pytest.raises(SystemExit):  # fixed needs its theta
+        tool.main([CONFIG, '--work-dir', str(tmp_path), '--theta-rule',
+                   'fixed'])

@@ -13,7 +13,8 @@ continues; an interrupted training resumes from its last checkpoint):
 1. ``stage1``: train the classifier from image-level labels;
 2. ``cam``: CB-CAM quality of the last stage-1 checkpoint (tools/test.py);
 3. ``pseudo``: threshold sweep over the stage-1 checkpoints and pseudo-label
-   PNGs (tools/exact/generate_pseudo_labels.py);
+   PNGs (tools/exact/generate_pseudo_labels.py; ``--theta-rule`` says how
+   theta is chosen: pixel truth, image labels only, or fixed);
 4. ``stage2``: train the segmentation network on the pseudo labels;
 5. ``test``: evaluate the stage-2 checkpoint selected on the validation fold
    on the test split;
@@ -36,6 +37,8 @@ sys.path.insert(0, osp.dirname(TOOLS))
 
 from mmexact.utils import (checkpoint_iter, iter_checkpoints,  # noqa: E402
                            pseudo_label_options, run_python)
+from mmexact.utils.config_options import (THETA_RULES,  # noqa: E402
+                                          theta_rule_args)
 
 STAGES = ('stage1', 'cam', 'pseudo', 'stage2', 'test')
 
@@ -142,7 +145,20 @@ def main(argv=None) -> Dict:
         '--allow-pre-warmup', action='store_true',
         help='sweep the last stage-1 checkpoint even if it lies before the '
         'prototype warm-up (logged; default: refuse)')
-    parser.add_argument('--select', choices=['oa', 'miou'], default='oa')
+    parser.add_argument('--select', choices=['oa', 'miou'], default='oa',
+                        help='criterion of --theta-rule pixel')
+    parser.add_argument(
+        '--theta-rule', choices=THETA_RULES, default='pixel',
+        help='how the pseudo-label stage chooses theta and the stage-1 '
+        'checkpoint (generate_pseudo_labels.py --theta-rule): pixel '
+        '(default, pixel truth), image-labels (no pixel truth: presence F1 '
+        'of ungated CAMs against the image labels), fixed (--bg-threshold, '
+        'the last swept checkpoint)')
+    parser.add_argument('--bg-threshold', type=float,
+                        help='theta of --theta-rule fixed')
+    parser.add_argument('--min-fraction', type=float,
+                        help='presence fraction of --theta-rule '
+                        'image-labels (default 0.01)')
     parser.add_argument('--stop-after', choices=STAGES)
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch'], default='none',
@@ -150,6 +166,11 @@ def main(argv=None) -> Dict:
         'torchrun on --nproc-per-node processes')
     parser.add_argument('--nproc-per-node', type=int, default=1)
     args = parser.parse_args(argv)
+    try:
+        rule_args = theta_rule_args(args.theta_rule, args.bg_threshold,
+                                    args.min_fraction)
+    except ValueError as exc:
+        parser.error(str(exc))
     global NPROC
     NPROC = args.nproc_per_node if args.launcher == 'pytorch' else 1
 
@@ -185,11 +206,14 @@ def main(argv=None) -> Dict:
     if not (stop('stage1') or stop('cam')):
         sweep_json = osp.join(pseudo, 'sweep.json')
         if not osp.isfile(sweep_json):
+            ckpts = _sweep_checkpoints(cfg, dirs['stage1'],
+                                       args.sweep_checkpoints,
+                                       args.allow_pre_warmup)
+            if args.theta_rule == 'fixed':
+                ckpts = ckpts[-1:]  # nothing chooses among them
             _run([osp.join(HERE, 'generate_pseudo_labels.py'), args.config]
-                 + _sweep_checkpoints(cfg, dirs['stage1'],
-                                      args.sweep_checkpoints,
-                                      args.allow_pre_warmup)
-                 + ['--out-dir', pseudo, '--select', args.select] +
+                 + ckpts + ['--out-dir', pseudo, '--select', args.select] +
+                 rule_args +
                  (['--cfg-options'] + opts1 if opts1 else []))
         with open(sweep_json) as f:
             sweep = json.load(f)
@@ -229,6 +253,7 @@ def _write_summary(work: str, summary: Dict) -> None:
         ('pseudo-label mIoU (all classes, reference)', pct.get('mIoU')),
         ('pseudo-label mIoU (classes present)', pct.get('mIoU_nan')),
         ('pseudo-label OA', pct.get('OA')),
+        ('pseudo-label theta rule', pl.get('rule', 'pixel')),
         ('pseudo-label theta', pl.get('threshold')),
         ('stage-2 mIoU (test split)', summary.get('stage2_test_mIoU')),
     ]

@@ -92,8 +92,10 @@ class SITSCAMHead(BaseModule):
             by a sweep, see ``tools/exact/generate_pseudo_labels.py``).
         cam_gating (str): Which classes get a CAM in ``predict``: ``'gt'``
             (image labels of the sample: the WSSS evaluation protocol and
-            the one used for pseudo labels; default) or ``'pred'`` (the
-            classifier's own predictions, for unlabelled data).
+            the one used for pseudo labels; default), ``'pred'`` (the
+            classifier's own predictions, for unlabelled data) or
+            ``'none'`` (every class, ungated: what the label-free threshold
+            selection :class:`ImageLabelSweepMetric` scores).
         pred_threshold (float): Probability above which a class counts as
             predicted with ``cam_gating='pred'``. Defaults to 0.5.
         norm_cfg (dict): Norm of the global classifier.
@@ -111,7 +113,7 @@ class SITSCAMHead(BaseModule):
         init_cfg (dict, optional): Initialisation config.
     """
 
-    GATINGS = ('gt', 'pred')
+    GATINGS = ('gt', 'pred', 'none')
     GUIDES = ('temporal_clue', 'bands', 'bands_mean')
 
     def __init__(self,
@@ -141,7 +143,8 @@ class SITSCAMHead(BaseModule):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if cam_gating not in self.GATINGS:
-            raise ValueError(f'cam_gating must be one of {self.GATINGS}')
+            raise ValueError(f'cam_gating must be one of {self.GATINGS}, '
+                             f'got {cam_gating!r}')
         if cam_refiner_guide not in self.GUIDES:
             raise ValueError(f'cam_refiner_guide must be one of '
                              f'{self.GUIDES}, got {cam_refiner_guide!r}')
@@ -346,8 +349,11 @@ class SITSCAMHead(BaseModule):
         With ``cam_gating='gt'`` the samples' image labels; without data
         samples (unlabelled inputs, e.g. a weak map) the predicted classes.
         Samples without ``gt_cls_label`` among labelled ones are gated by
-        their predicted classes with a warning that counts them.
+        their predicted classes with a warning that counts them. With
+        ``'none'`` every class.
         """
+        if self.cam_gating == 'none':
+            return torch.ones_like(outputs['cls_logits'], dtype=torch.float)
         pred = (outputs['cls_logits'].float().sigmoid() >
                 self.pred_threshold).float()
         if self.cam_gating != 'gt' or batch_data_samples is None:
