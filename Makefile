@@ -9,7 +9,7 @@ MAX_JOBS ?= 2
 # mostly wait on the tool processes they start)
 TEST_JOBS ?= 2
 
-.PHONY: install test test-fast demo clean-venv
+.PHONY: install test test-fast demo demo-region clean-venv
 
 install: $(STAMP)
 
@@ -35,6 +35,10 @@ test-fast: install
 
 demo: install
 	$(PY) tools/demo/run_demo.py
+
+# train on a (synthetic) region of your own from image-level labels only
+demo-region: install
+	$(PY) tools/demo/run_own_region_demo.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -35,32 +35,12 @@ import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
 from mmexact.apis import SITSInferencer, init_model  # noqa: E402
-from mmexact.geo import (DATE_SELECTIONS, DEFAULT_SCL_INVALID,  # noqa: E402
-                         PARCEL_RULES, StacSearch, open_scene,
-                         write_crop_map)
+from mmexact.geo import PARCEL_RULES, write_crop_map  # noqa: E402
+from mmexact.geo.scene_options import (add_scene_arguments,  # noqa: E402
+                                       check_scene_arguments,
+                                       open_scene_from_args)
 from mmexact.structures import SITSDataError  # noqa: E402
 from mmexact.utils.malloc_tuning import keep_freed_memory  # noqa: E402
-
-
-def _offset(value: str):
-    if value == 'auto':
-        return value
-    try:
-        return float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'--offset must be "auto" or a number, got {value!r}') from None
-
-
-def _nodata(value: str):
-    if value in ('auto', 'none'):
-        return value
-    try:
-        return float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'--nodata must be auto, none or a number, got {value!r}'
-        ) from None
 
 
 def parse_args(argv=None):
@@ -75,54 +55,7 @@ def parse_args(argv=None):
     p.add_argument('--out-dir', required=True, help='output folder')
     p.add_argument('--name', default='crop_map',
                    help='output file stem (default: crop_map)')
-    g = p.add_argument_group('input')
-    g.add_argument('--dates', help='stack dates: a file (one per line) or '
-                   'YYYY-MM-DD,YYYY-MM-DD,...')
-    g.add_argument('--bands', nargs='+', help='names of each date\'s bands '
-                   'in file order (default: the band descriptions)')
-    g.add_argument('--ignore-extra-bands', action='store_true',
-                   help='skip bands the model does not use instead of '
-                   'refusing the file')
-    g.add_argument('--mask', help='stack only: one mask band per date')
-    g.add_argument('--mask-type', choices=['auto', 'scl', 'binary'],
-                   default='auto', help='auto: SCL if the mask name says '
-                   'SCL, else binary (non-zero = cloud)')
-    g.add_argument('--scl-invalid', nargs='+', type=int,
-                   default=list(DEFAULT_SCL_INVALID),
-                   help='SCL classes that become no-data (default: 0 1 3 8 '
-                   '9 10)')
-    g.add_argument('--scale', type=float, default=10000.,
-                   help='input units per reflectance unit (default 10000: '
-                   'L2A digital numbers; 1: reflectances)')
-    g.add_argument('--offset', type=_offset, default='auto',
-                   help='added to the input before scaling; auto: -1000 x '
-                   'scale/10000 for integer data acquired from 2022-01-25 '
-                   '(processing baseline 04.00), else 0')
-    g.add_argument('--nodata', type=_nodata, default='auto',
-                   help="input no-data value; auto: the file's, else 0 for"
-                   ' integer data; none: no no-data value')
-    g.add_argument('--date-selection', choices=DATE_SELECTIONS,
-                   default='clearest', help='rule for series longer than '
-                   'the model\'s max_seq_len (default: clearest)')
-    g = p.add_argument_group(
-        'STAC', 'search a STAC API instead of INPUT (one Sentinel-2 L2A '
-        'item per date; bands and SCL from the item assets)')
-    g.add_argument('--stac-url', help='STAC API root, e.g. https://earth-'
-                   'search.aws.element84.com/v1')
-    g.add_argument('--stac-collection', nargs='+',
-                   default=['sentinel-2-l2a'],
-                   help='collection(s) searched (default: sentinel-2-l2a)')
-    g.add_argument('--bbox', nargs=4, type=float,
-                   metavar=('WEST', 'SOUTH', 'EAST', 'NORTH'),
-                   help='degrees (WGS 84): the search area, and the scene '
-                   'is cropped to it (also for a STAC JSON INPUT)')
-    g.add_argument('--datetime', help='acquisition date or range, e.g. '
-                   '2019-01-01/2019-12-31')
-    g.add_argument('--max-cloud-cover', type=float,
-                   help='only items with eo:cloud_cover <= this (%%)')
-    g.add_argument('--stac-max-items', type=int, default=200,
-                   help='query limit: at most this many items (default: '
-                   '200)')
+    add_scene_arguments(p)
     g = p.add_argument_group('inference')
     g.add_argument('--window', type=int, help='window size (default: the '
                    "model's input size)")
@@ -169,21 +102,8 @@ def parse_args(argv=None):
                    help='override settings of the config, key=value')
     # intermixed: INPUT (optional) may come after the options, as before
     args = p.parse_intermixed_args(argv)
-    if (args.input is None) == (args.stac_url is None):
-        p.error('give either INPUT or --stac-url')
-    if args.stac_url and args.bbox is None:
-        p.error('--stac-url needs --bbox')
+    check_scene_arguments(p, args)
     return args
-
-
-def _scene_input(args):
-    """INPUT, or the STAC search of the --stac-* options."""
-    if args.stac_url is None:
-        return args.input
-    return StacSearch(
-        url=args.stac_url, collections=args.stac_collection, bbox=args.bbox,
-        datetime=args.datetime, max_cloud_cover=args.max_cloud_cover,
-        max_items=args.stac_max_items)
 
 
 def main(argv=None) -> dict:
@@ -196,17 +116,8 @@ def main(argv=None) -> dict:
         block_size=args.block_size, image_labels=args.image_labels,
         bg_threshold=args.bg_threshold)
     with rasterio.Env(GDAL_CACHEMAX=args.gdal_cache_mb * 2**20):
-        source = _scene_input(args)
-        stac_kw = dict(bbox=args.bbox) if args.bbox and \
-            isinstance(source, str) else {}
-        scene = open_scene(
-            source, inferencer.bands, dates=args.dates,
-            bands=args.bands, mask=args.mask, mask_type=args.mask_type,
-            scale=args.scale, offset=args.offset, nodata=args.nodata,
-            scl_invalid=args.scl_invalid,
-            ignore_extra_bands=args.ignore_extra_bands,
-            max_seq_len=inferencer.max_seq_len,
-            date_selection=args.date_selection, **stac_kw)
+        scene = open_scene_from_args(args.input, args, inferencer.bands,
+                                     inferencer.max_seq_len)
         with scene:
             for msg in scene.warnings:
                 print(f'warning: {msg}', flush=True)

@@ -3,12 +3,16 @@
 one (``tools/infer.py``, ``tools/dataset_converters/scene_to_windows.py``),
 so that every tool reads a scene by the same rules."""
 import argparse
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple, Union
 
-from .scene import DEFAULT_SCL_INVALID, GeoTIFFScene, open_scene
 from .dates import DATE_SELECTIONS
+from .scene import DEFAULT_SCL_INVALID, GeoTIFFScene, open_scene
+from .stac import StacSearch
 
-__all__ = ['add_scene_arguments', 'open_scene_from_args']
+__all__ = [
+    'add_scene_arguments', 'check_scene_arguments', 'open_scene_from_args',
+    'scene_source'
+]
 
 
 def _offset(value: str):
@@ -35,7 +39,8 @@ def _nodata(value: str):
 def add_scene_arguments(parser: argparse.ArgumentParser,
                         date_selection: str = 'clearest'
                         ) -> argparse._ArgumentGroup:
-    """Add the ``input`` option group (everything but the input path).
+    """Add the ``input`` and ``STAC`` option groups (all but the input
+    path).
 
     Args:
         parser (argparse.ArgumentParser): The tool's parser.
@@ -74,18 +79,67 @@ def add_scene_arguments(parser: argparse.ArgumentParser,
                    default=date_selection, help='rule for series longer '
                    "than the model's max_seq_len (default: "
                    f'{date_selection})')
+    g = parser.add_argument_group(
+        'STAC', 'search a STAC API instead of INPUT (one Sentinel-2 L2A '
+        'item per date; bands and SCL from the item assets)')
+    g.add_argument('--stac-url', help='STAC API root, e.g. https://earth-'
+                   'search.aws.element84.com/v1')
+    g.add_argument('--stac-collection', nargs='+',
+                   default=['sentinel-2-l2a'],
+                   help='collection(s) searched (default: sentinel-2-l2a)')
+    g.add_argument('--bbox', nargs=4, type=float,
+                   metavar=('WEST', 'SOUTH', 'EAST', 'NORTH'),
+                   help='degrees (WGS 84): the search area, and the scene '
+                   'is cropped to it (also for a STAC JSON INPUT)')
+    g.add_argument('--datetime', help='acquisition date or range, e.g. '
+                   '2019-01-01/2019-12-31')
+    g.add_argument('--max-cloud-cover', type=float,
+                   help='only items with eo:cloud_cover <= this (%%)')
+    g.add_argument('--stac-max-items', type=int, default=200,
+                   help='query limit: at most this many items (default: '
+                   '200)')
     return g
 
 
-def open_scene_from_args(path: str, args: argparse.Namespace,
+def check_scene_arguments(parser: argparse.ArgumentParser,
+                          args: argparse.Namespace) -> None:
+    """Exactly one of INPUT (``args.input``) and ``--stac-url``; a search
+    needs ``--bbox``."""
+    if (args.input is None) == (args.stac_url is None):
+        parser.error('give either INPUT or --stac-url')
+    if args.stac_url and args.bbox is None:
+        parser.error('--stac-url needs --bbox')
+
+
+def scene_source(path: Optional[str], args: argparse.Namespace
+                 ) -> Tuple[Union[str, StacSearch], dict]:
+    """What :func:`open_scene` opens: ``path`` (a folder, index, stack or
+    STAC JSON, cropped to ``--bbox`` if given), or, when it is None, the
+    STAC API search of the ``--stac-*`` options.
+
+    Returns:
+        tuple: The source and the extra keyword arguments of
+        :func:`open_scene` (``bbox``).
+    """
+    if path is not None:
+        return path, (dict(bbox=args.bbox) if args.bbox else {})
+    return StacSearch(
+        url=args.stac_url, collections=args.stac_collection, bbox=args.bbox,
+        datetime=args.datetime, max_cloud_cover=args.max_cloud_cover,
+        max_items=args.stac_max_items), {}
+
+
+def open_scene_from_args(path: Optional[str], args: argparse.Namespace,
                          model_bands: Sequence[str],
                          max_seq_len: Optional[int] = None) -> GeoTIFFScene:
-    """:func:`open_scene` with the options of :func:`add_scene_arguments`.
-    """
+    """:func:`open_scene` of :func:`scene_source` with the options of
+    :func:`add_scene_arguments`."""
+    source, kwargs = scene_source(path, args)
     return open_scene(
-        path, model_bands, dates=args.dates, bands=args.bands,
+        source, model_bands, dates=args.dates, bands=args.bands,
         mask=args.mask, mask_type=args.mask_type, scale=args.scale,
         offset=args.offset, nodata=args.nodata,
         scl_invalid=args.scl_invalid,
         ignore_extra_bands=args.ignore_extra_bands,
-        max_seq_len=max_seq_len, date_selection=args.date_selection)
+        max_seq_len=max_seq_len, date_selection=args.date_selection,
+        **kwargs)

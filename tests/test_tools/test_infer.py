@@ -17,6 +17,7 @@ from rasterio.transform import from_origin
 from mmexact.apis import SITSInferencer, inference_sits, init_model
 from mmexact.datasets.pastis_meta import PASTIS_CLASSES, PASTIS_PALETTE
 from mmexact.geo import open_scene, write_crop_map
+from mmexact.geo.scene_options import scene_source
 from mmexact.testing import TINY_BACKBONE, sits_pipeline
 from mmexact.testing.geotiff import UTM31_ORIGIN, write_geotiff, write_series
 from mmseg.registry import TRANSFORMS
@@ -278,7 +279,7 @@ def test_tool_on_stac_catalog_equals_folder(tmp_path, tiny_model):
         '--stac-collection', 'sentinel-2-c1-l2a', '--bbox', '3.8', '43.5',
         '3.9', '43.6', '--datetime', '2019-01-01/2019-12-31',
         '--max-cloud-cover', '30', '--stac-max-items', '60'])
-    search = infer._scene_input(args)
+    search, _ = scene_source(args.input, args)
     assert search.search_kwargs() == dict(
         collections=['sentinel-2-c1-l2a'], max_items=60,
         bbox=[3.8, 43.5, 3.9, 43.6], datetime='2019-01-01/2019-12-31',

@@ -39,6 +39,7 @@ from mmexact.geo.region_labels import (read_nomenclature,  # noqa: E402
                                        read_vector, rasterize_cells,
                                        rasterize_parcels)
 from mmexact.geo.scene_options import (add_scene_arguments,  # noqa: E402
+                                       check_scene_arguments,
                                        open_scene_from_args)
 from mmexact.geo.training_set import SPLITS, write_training_set  # noqa: E402
 from mmexact.structures import S2_BANDS, SITSDataError  # noqa: E402
@@ -54,8 +55,9 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(
         description=__doc__.split('\n\n')[0].replace('\n', ' '),
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('input', help='folder of per-date GeoTIFFs, index '
-                   '.csv/.json, or one stack .tif (with --dates)')
+    p.add_argument('input', nargs='?', help='folder of per-date GeoTIFFs, '
+                   'index .csv/.json, one stack .tif (with --dates) or a '
+                   'STAC JSON; leave out with --stac-url')
     p.add_argument('out_dir', help='output root (the data_root of the '
                    'own-region configs)')
     p.add_argument('--nomenclature', required=True,
@@ -98,7 +100,8 @@ def parse_args(argv=None):
                    help='do not write the own-region configs for this '
                    'region into OUT_DIR/configs/')
     add_scene_arguments(p, date_selection='first')
-    args = p.parse_args(argv)
+    args = p.parse_intermixed_args(argv)
+    check_scene_arguments(p, args)
     if args.parcels is None and args.image_labels is None:
         p.error('give --parcels and / or --image-labels')
     if args.parcels and not args.crop_column:
@@ -132,7 +135,7 @@ def main(argv=None) -> dict:
             print(f'warning: {msg}')
         shape = (scene.height, scene.width)
         crs, transform = scene.profile['crs'], scene.profile['transform']
-        print(f'{args.input}: {scene.width} x {scene.height} px, '
+        print(f'{scene.name}: {scene.width} x {scene.height} px, '
               f'{len(scene.dates)} dates, classes {nom.classes[1:]}')
         pixel = rows = cells = None
         if args.parcels:
