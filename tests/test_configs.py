@@ -33,10 +33,16 @@ def fake_mtlcc(tmp_path_factory) -> str:
     return make_fake_mtlcc(root, num_tiles=3, padded_len=20, season='data16')
 
 
+@pytest.fixture(scope='module')
+def fake_region(tmp_path_factory) -> str:
+    from mmexact.testing.fake_region import make_fake_region
+    return make_fake_region(str(tmp_path_factory.mktemp('region')))
+
+
 @pytest.mark.parametrize('path', CONFIGS,
                          ids=[osp.relpath(p, REPO) for p in CONFIGS])
 @pytest.mark.slow
-def test_config_builds(path, fake_pastis24, fake_mtlcc):
+def test_config_builds(path, fake_pastis24, fake_mtlcc, fake_region):
     cfg = Config.fromfile(path)
     exact = cfg.model.get('decode_head', {}).get('type') == 'CBCAMHead'
     assert cfg.custom_imports['imports'] == ['mmexact'] + (
@@ -50,10 +56,13 @@ def test_config_builds(path, fake_pastis24, fake_mtlcc):
             ds_cfg['data_root'] = fake_pastis24
         elif ds_cfg['type'] == 'MTLCCDataset':
             ds_cfg['data_root'] = fake_mtlcc
+        elif ds_cfg['type'] == 'SITSRegionDataset':
+            ds_cfg['data_root'] = fake_region  # norm_file: its norm.json
         else:
             ds_cfg['data_root'] = osp.join(fake_pastis24, 'raw')
         for step in ds_cfg['pipeline']:  # statistics file of the fake data
-            if step.get('norm_file'):
+            if step.get('norm_file') and ds_cfg['type'] != \
+                    'SITSRegionDataset':
                 step['norm_file'] = osp.join(fake_pastis24, 'raw',
                                              'NORM_S2_patch.json')
         pseudo = [s for s in ds_cfg['pipeline']
@@ -83,6 +92,13 @@ def test_pipelines_state_labels_and_statistics(path):
         ds_cfg = cfg[key]['dataset']
         types = [s['type'] for s in ds_cfg['pipeline']]
         assert types.count('LoadSITSSample') == 1, key
+        if ds_cfg['type'] == 'SITSRegionDataset':
+            # image labels come from the window files; relative statistics
+            assert 'GenerateImageLabels' not in types, key
+            norm = [s for s in ds_cfg['pipeline']
+                    if s['type'] == 'NormalizeSITS']
+            assert [s['norm_file'] for s in norm] == ['norm.json'], key
+            continue
         assert types.count('GenerateImageLabels') == 1, key
         idx = types.index('GenerateImageLabels')
         assert types.index('LoadSITSSample') < idx, key

@@ -71,11 +71,17 @@ def parse_args(argv=None):
                    'threshold selection set (--theta-rule pixel), fully '
                    'supervised comparison and evaluation')
     p.add_argument('--crop-column', help='true crop attribute of --parcels')
-    p.add_argument('--theta-rule', choices=['image-labels', 'pixel'],
-                   default='image-labels', help='CAM threshold and '
-                   'checkpoint from the image labels alone (default) or '
-                   'from the pixel truth of --parcels in the training '
-                   'blocks')
+    p.add_argument('--theta-rule', choices=['fixed', 'image-labels', 'pixel'],
+                   default='fixed', help='CAM threshold and checkpoint: '
+                   'fixed (default): --bg-threshold on the last stage-1 '
+                   'checkpoint; image-labels: presence F1 of the CAMs '
+                   'against the image labels; pixel: the pixel truth of '
+                   '--parcels in the training blocks (README, "Train on '
+                   'your own region", compares them)')
+    p.add_argument('--bg-threshold', type=float,
+                   help='theta of --theta-rule fixed (default: the stage-1 '
+                   "config's decode_head.bg_threshold, 0.35 in the shipped "
+                   'ones)')
     for role, name in CONFIGS.items():
         p.add_argument(f'--{role}-config',
                        default=osp.join(CONFIG_DIR, name),
@@ -204,12 +210,55 @@ def _parcels(args, data: str, map_dir: str) -> Optional[Dict]:
                                  transform, 'test')
 
 
+def _pseudo_quality(data: str, pseudo: str) -> Optional[Dict]:
+    """Pseudo labels of the image-labelled training windows against the
+    pixel truth those windows have (none: None): OA, mIoU over the classes
+    present in the truth, and the class shares of both (percent)."""
+    import csv
+
+    import numpy as np
+    from PIL import Image
+    with open(osp.join(data, 'classes.json')) as f:
+        names = json.load(f)['classes']
+    k = len(names)
+    conf = np.zeros((k, k), np.int64)
+    with open(osp.join(data, 'splits', 'train.csv'), newline='') as f:
+        rows = [r for r in csv.DictReader(f)
+                if r['truth'] == '1' and r['image_labels'] == '1']
+    for r in rows:
+        png = osp.join(pseudo, r['sample_id'] + '.png')
+        if not osp.isfile(png):
+            continue
+        truth = np.load(osp.join(data, r['path']))['labels'].astype(int)
+        pred = np.asarray(Image.open(png)).astype(int)
+        ok = (truth != 255) & (pred < k)
+        conf += np.bincount(truth[ok] * k + pred[ok],
+                            minlength=k * k).reshape(k, k)
+    if not conf.sum():
+        return None
+    inter = np.diag(conf)
+    union = conf.sum(0) + conf.sum(1) - inter
+    present = conf.sum(1) > 0
+    total = conf.sum()
+    return dict(
+        windows=len(rows), aAcc=100 * inter.sum() / total,
+        mIoU=100 * float(np.mean(inter[present] / union[present])),
+        pred_share=dict(zip(names, (100 * conf.sum(0) / total).round(2)
+                            .tolist())),
+        truth_share=dict(zip(names, (100 * conf.sum(1) / total).round(2)
+                             .tolist())))
+
+
 def _table(report: Dict) -> str:
     def f(v):
         return '-' if v is None else f'{v:.1f}'
 
     rows = ['| model (test blocks) | labels | OA | mIoU | parcel acc. |',
             '|---|---|---|---|---|']
+    pq = report.get('pseudo_label_quality')
+    if pq:
+        rows.append(f"| (pseudo labels, training blocks) | image labels | "
+                    f"{f(pq['aAcc'])} | {f(pq['mIoU'])} | - |")
     ex, sup, maj = (report.get(k) or {} for k in
                     ('exact', 'supervised', 'majority'))
     par = report.get('parcels_exact') or {}
@@ -220,8 +269,10 @@ def _table(report: Dict) -> str:
     if sup:
         rows.append(f"| TSViT, fully supervised | parcels | "
                     f"{f(sup.get('aAcc'))} | {f(sup.get('mIoU'))} | - |")
+    mpa = par.get('majority_accuracy')
     rows.append(f"| majority class ({maj.get('name')}) | - | "
-                f"{f(maj.get('aAcc'))} | {f(maj.get('mIoU'))} | - |")
+                f"{f(maj.get('aAcc'))} | {f(maj.get('mIoU'))} | "
+                f"{f(None if mpa is None else 100 * mpa)} |")
     return '\n'.join(rows)
 
 
@@ -250,6 +301,13 @@ def main(argv=None) -> Dict:
                  cfgs['stage1'], '--work-dir', osp.join(out, 'exact'),
                  '--stage2-config', cfgs['stage2'], '--theta-rule',
                  args.theta_rule] + launch
+    if args.theta_rule == 'fixed':
+        theta = args.bg_threshold
+        if theta is None:
+            from mmengine.config import Config
+            theta = Config.fromfile(cfgs['stage1']).model.decode_head.get(
+                'bg_threshold', 0.35)
+        exact_cmd += ['--bg-threshold', str(theta)]
     for flag, opts in (('--cfg-options', args.cfg_options),
                        ('--stage1-cfg-options', args.stage1_cfg_options),
                        ('--stage2-cfg-options', args.stage2_cfg_options)):
@@ -263,6 +321,8 @@ def main(argv=None) -> Dict:
         aAcc=summary.get('stage2_test_aAcc'),
         pseudo_label=summary.get('pseudo_label'),
         checkpoint=osp.join('exact', summary['stage2_checkpoint']))
+    report['pseudo_label_quality'] = _pseudo_quality(
+        data, osp.join(out, 'exact', 'pseudo_labels'))
     report['majority'] = _majority(region)
     if args.stop_after == 'exact':
         return report

@@ -13,7 +13,8 @@ import numpy as np
 from ..structures import SITSDataError
 
 __all__ = [
-    'IGNORE', 'Nomenclature', 'read_nomenclature', 'read_vector', 'value_key',
+    'IGNORE', 'Nomenclature', 'default_palette', 'read_nomenclature',
+    'read_vector', 'value_key',
     'rasterize_parcels', 'rasterize_cells'
 ]
 
@@ -56,7 +57,7 @@ def value_key(value) -> str:
     return str(value).strip()
 
 
-def _default_palette(n: int) -> List[List[int]]:
+def default_palette(n: int) -> List[List[int]]:
     """Distinct colours: black background, then hues around the wheel."""
     import colorsys
     out = [[0, 0, 0]]
@@ -147,7 +148,7 @@ def read_nomenclature(path: str) -> Nomenclature:
     if len(classes) > IGNORE:
         raise SITSDataError(f'{path}: {len(classes) - 1} classes; at most '
                             f'{IGNORE - 1} fit the uint8 labels')
-    palette = _default_palette(len(classes))
+    palette = default_palette(len(classes))
     for i, name in enumerate(classes):
         if name in colours:
             palette[i] = colours[name]

@@ -437,7 +437,10 @@ def split_parcel_accuracy(parcels, column: str, nomenclature: Nomenclature,
 
     Returns:
         dict: ``parcels`` (compared), ``correct``, ``accuracy`` (None if
-        no parcel), ``unlabelled`` (compared parcels the map gave no label).
+        no parcel), ``unlabelled`` (compared parcels the map gave no label),
+        ``per_class`` (compared parcels per true class) and
+        ``majority_accuracy`` (the accuracy of labelling every parcel with
+        the most frequent true class).
     """
     inv = ~transform
     boxes = []
@@ -447,6 +450,7 @@ def split_parcel_accuracy(parcels, column: str, nomenclature: Nomenclature,
                 boxes.append(tuple(int(row[k])
                                    for k in ('y0', 'x0', 'y1', 'x1')))
     n = correct = unlabelled = 0
+    per_class: Dict[str, int] = {}
     names = parcels['pred_name'].tolist()
     for geom, value, pred in zip(parcels.geometry, parcels[column], names):
         c = nomenclature.value_to_class.get(value_key(value))
@@ -457,9 +461,13 @@ def split_parcel_accuracy(parcels, column: str, nomenclature: Nomenclature,
                    for y0, x0, y1, x1 in boxes):
             continue
         n += 1
+        name = nomenclature.classes[c]
+        per_class[name] = per_class.get(name, 0) + 1
         if pred is None:
             unlabelled += 1
         correct += int(pred == nomenclature.classes[c])
+    top = max(per_class.values()) if per_class else 0
     return dict(parcels=n, correct=correct, unlabelled=unlabelled,
-                accuracy=correct / n if n else None)
+                accuracy=correct / n if n else None, per_class=per_class,
+                majority_accuracy=top / n if n else None)
 
