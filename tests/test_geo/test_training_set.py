@@ -279,3 +279,25 @@ def test_cells_without_data_warned(tmp_path):
     assert region['counts']['train']['windows'] == 2
     with pytest.raises(SITSDataError, match='give parcels'):
         write_training_set(_Scene(), str(tmp_path / 'r2'), nom, ['B2'])
+
+
+def test_parcels_in_no_split_and_in_two_splits(tmp_path):
+    nom = _nomenclature(tmp_path)
+    gdf = gpd.GeoDataFrame(
+        [dict(code=11, geometry=_px_box(0, 0, 2, 2)),  # block (0, 0)
+         dict(code=12, geometry=_px_box(0, 6, 2, 8)),  # block (0, 1): none
+         dict(code=11, geometry=_px_box(2, 2, 6, 4))],  # blocks (0,0)+(1,0)
+        geometry='geometry', crs=CRS)
+    labels, rep = rasterize_parcels(gdf, 'code', nom, TRANSFORM, (8, 8))
+    blocks = tmp_path / 'blocks.csv'
+    blocks.write_text('block_row,block_col,split\n0,0,train\n0,1,none\n'
+                      '1,0,test\n1,1,val\n')
+    region = write_training_set(
+        _Scene(), str(tmp_path / 'r'), nom, ['B2', 'B3'],
+        pixel_labels=labels, window=4, block_size=4, block_file=str(blocks),
+        parcel_rows=rep['parcel_rows'], log=lambda m: None)
+    assert region['parcels'] == dict(in_no_split=[1],
+                                     in_several_splits=[2])
+    assert region['skipped']['none_split'] == 1
+    assert any(w.startswith('1 parcel(s) lie in no written window')
+               for w in region['warnings'])
