@@ -41,7 +41,7 @@ from typing import Dict, List, Optional
 TOOLS = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, osp.dirname(TOOLS))
 
-from mmexact.utils import iter_checkpoints, run_python  # noqa: E402
+from mmexact.utils import best_checkpoint, run_python  # noqa: E402
 
 STAGES = ('prepare', 'exact', 'supervised', 'map', 'report')
 CONFIG_DIR = osp.join(osp.dirname(TOOLS), 'configs', 'own_region')
@@ -129,17 +129,6 @@ def _prepare(args, data: str) -> None:
     run_python(cmd + list(args.prepare_args))
 
 
-def _best(work: str) -> str:
-    import glob
-    best = glob.glob(osp.join(work, 'best_mIoU_iter_*.pth'))
-    if best:
-        return best[0]
-    last = iter_checkpoints(work)[-1]
-    print(f'NOTE: no best_mIoU checkpoint in {work} (no validation ran): '
-          f'using the last one, {osp.basename(last)}', flush=True)
-    return last
-
-
 def _supervised(args, cfg: str, work: str) -> Dict:
     nproc = args.nproc_per_node if args.launcher == 'pytorch' else 1
     opts = args.cfg_options + args.supervised_cfg_options
@@ -152,7 +141,7 @@ def _supervised(args, cfg: str, work: str) -> Dict:
         with open(osp.join(work, 'DONE'), 'w') as f:
             f.write('done\n')
     out = osp.join(work, 'test_metrics.json')
-    ckpt = _best(work)
+    ckpt = best_checkpoint(work)
     if not osp.isfile(out):
         run_python([osp.join(TOOLS, 'test.py'), cfg, ckpt, '--work-dir',
                     work, '--metrics-out', out] + extra, nproc=nproc)

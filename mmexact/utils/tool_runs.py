@@ -85,3 +85,23 @@ def iter_checkpoints(work_dir: str, prefix: str = 'iter_') -> List[str]:
     """The checkpoints ``<work_dir>/<prefix>*.pth`` in iteration order."""
     return sorted(glob.glob(osp.join(work_dir, f'{prefix}*.pth')),
                   key=checkpoint_iter)
+
+
+def best_checkpoint(work_dir: str, metric: str = 'mIoU') -> str:
+    """The ``best_<metric>_iter_*.pth`` of a work dir; without one (no
+    validation ran) the last ``iter_*.pth``, with a printed note.
+
+    Raises:
+        FileNotFoundError: If the work dir holds no checkpoint.
+    """
+    best = sorted(glob.glob(osp.join(work_dir, f'best_{metric}_iter_*.pth')),
+                  key=checkpoint_iter)
+    if best:
+        return best[-1]
+    ckpts = iter_checkpoints(work_dir)
+    if not ckpts:
+        raise FileNotFoundError(f'{work_dir}: no checkpoint')
+    print(f'NOTE: no best_{metric} checkpoint in {work_dir} (no validation '
+          f'ran): using the last one, {osp.basename(ckpts[-1])}',
+          flush=True)
+    return ckpts[-1]

@@ -100,7 +100,7 @@ def test_sweep_refuses_checkpoints_before_the_warm_up(tmp_path, capsys):
     last = tool._sweep_checkpoints(cfg, str(tmp_path), None, True)
     assert [osp.basename(c) for c in last] == ['iter_50.pth']
     assert 'WARNING: no stage-1 checkpoint is past' in capsys.readouterr().out
-    assert tool._best_stage2(str(tmp_path)).endswith('iter_50.pth')
+    assert tool.best_checkpoint(str(tmp_path)).endswith('iter_50.pth')
     assert 'no best_mIoU checkpoint' in capsys.readouterr().out
 
 

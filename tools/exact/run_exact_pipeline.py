@@ -35,8 +35,9 @@ HERE = osp.dirname(osp.abspath(__file__))
 TOOLS = osp.dirname(HERE)
 sys.path.insert(0, osp.dirname(TOOLS))
 
-from mmexact.utils import (checkpoint_iter, iter_checkpoints,  # noqa: E402
-                           pseudo_label_options, run_python)
+from mmexact.utils import (best_checkpoint, checkpoint_iter,  # noqa: E402
+                           iter_checkpoints, pseudo_label_options,
+                           run_python)
 from mmexact.utils.config_options import (THETA_RULES,  # noqa: E402
                                           theta_rule_args)
 
@@ -113,17 +114,6 @@ def _sweep_checkpoints(cfg, work: str, explicit: Optional[List[str]],
             'often, name checkpoints with --sweep-checkpoints, or pass '
             '--allow-pre-warmup')
     return chosen
-
-
-def _best_stage2(work: str) -> str:
-    best = glob.glob(osp.join(work, 'best_mIoU_iter_*.pth'))
-    if best:
-        return best[0]
-    last = iter_checkpoints(work)[-1]
-    print(f'NOTE: no best_mIoU checkpoint in {work} (no validation ran): '
-          f'the stage-2 test uses the last one, {osp.basename(last)}',
-          flush=True)
-    return last
 
 
 def main(argv=None) -> Dict:
@@ -228,7 +218,7 @@ def main(argv=None) -> Dict:
         # the stage-2 training pipeline reads them (LoadPseudoLabel)
         opts = opts + pseudo_label_options(cfg2, pseudo)
         _train(stage2, dirs['stage2'], opts)
-        best = _best_stage2(dirs['stage2'])
+        best = best_checkpoint(dirs['stage2'])
         summary['stage2_checkpoint'] = osp.relpath(best, work)
     if args.stop_after in (None, 'test'):
         res = _test(stage2, best, dirs['stage2'],
