@@ -56,4 +56,3 @@ def remap_void(mask: np.ndarray,
     out = np.array(mask, dtype=np.uint8, copy=True)
     out[mask == void] = ignore_index
     return out
-

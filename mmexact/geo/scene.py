@@ -635,4 +635,3 @@ def scene_summary(scene: GeoTIFFScene) -> dict:
         dates=[d.isoformat() for d in scene.dates],
         all_dates=scene.all_dates,
         warnings=scene.warnings)
-

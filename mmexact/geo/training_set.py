@@ -470,4 +470,3 @@ def split_parcel_accuracy(parcels, column: str, nomenclature: Nomenclature,
     return dict(parcels=n, correct=correct, unlabelled=unlabelled,
                 accuracy=correct / n if n else None, per_class=per_class,
                 majority_accuracy=top / n if n else None)
-

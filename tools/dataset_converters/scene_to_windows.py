@@ -152,7 +152,8 @@ def main(argv=None) -> dict:
             if rep['outside_scene']:
                 warnings.append(
                     f"{args.parcels}: {len(rep['outside_scene'])} parcel(s) "
-                    f"outside the scene, e.g. rows {rep['outside_scene'][:10]}")
+                    'outside the scene, e.g. rows '
+                    f"{rep['outside_scene'][:10]}")
             if rep['unmapped']:
                 warnings.append(
                     f"{args.parcels}: {rep['unmapped_parcels']} parcel(s) "

@@ -24,7 +24,6 @@ then a summary table (also ``summary.json`` / ``summary.md``). With
 and starts every stage with ``torchrun`` on N processes.
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
