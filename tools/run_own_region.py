@@ -26,7 +26,8 @@ continues):
    parcels (with ``--parcels`` and unless ``--no-supervised``) into
    ``DIR/supervised``;
 4. ``map``: ``tools/infer.py`` with the stage-2 model on the whole scene
-   (``DIR/map``), parcels labelled;
+   (``DIR/map``), parcels labelled; the same with the fully supervised
+   model (``DIR/map_supervised``);
 5. ``report``: ``DIR/report.json`` and a table: pixel OA / mIoU on the
    held-out (test) blocks and parcel accuracy there, for Exact, the fully
    supervised model and the majority class of the test truth.
@@ -256,8 +257,10 @@ def _table(report: Dict) -> str:
                 f"{f(ex.get('mIoU'))} | "
                 f"{f(None if acc is None else 100 * acc)} |")
     if sup:
+        acc = (report.get('parcels_supervised') or {}).get('accuracy')
         rows.append(f"| TSViT, fully supervised | parcels | "
-                    f"{f(sup.get('aAcc'))} | {f(sup.get('mIoU'))} | - |")
+                    f"{f(sup.get('aAcc'))} | {f(sup.get('mIoU'))} | "
+                    f"{f(None if acc is None else 100 * acc)} |")
     mpa = par.get('majority_accuracy')
     rows.append(f"| majority class ({maj.get('name')}) | - | "
                 f"{f(maj.get('aAcc'))} | {f(maj.get('mIoU'))} | "
@@ -326,6 +329,12 @@ def main(argv=None) -> Dict:
          map_dir, args.device)
     report['map'] = osp.relpath(map_dir, out)
     report['parcels_exact'] = _parcels(args, data, map_dir)
+    if report.get('supervised'):
+        sup_dir = osp.join(out, 'map_supervised')
+        _map(args, cfgs['supervised'],
+             osp.join(out, report['supervised']['checkpoint']), sup_dir,
+             args.device)
+        report['parcels_supervised'] = _parcels(args, data, sup_dir)
     text = _table(report)
     print('\nOwn-region summary (held-out blocks)\n' + text, flush=True)
     with open(osp.join(out, 'report.md'), 'w') as f:
