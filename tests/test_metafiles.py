@@ -172,6 +172,9 @@ def _training_data(cfg: Config) -> str:
         return 'PASTIS24'
     if ds.type == 'MTLCCDataset':
         return 'Germany (MTLCC)'
+    if ds.type == 'SITSRegionDataset':  # demo-region configs: the demo's
+        return 'own region (synthetic demo)' if 'demo' in cfg.filename \
+            else 'own region'
     assert ds.type == 'PASTISDataset', ds.type
     return 'synthetic PASTIS (demo)' if 'demo' in ds.data_root else 'PASTIS'
 

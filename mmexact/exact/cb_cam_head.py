@@ -369,6 +369,13 @@ class CBCAMHead(SITSCAMHead):
             # parameter search); their gradient from this term is zero
             losses[self.loss_cbl.loss_name] = cbl + \
                 self.prototypes.zero_touch()
+        # prototype health (logged, not losses: no 'loss' in the names)
+        health = self.prototypes.health()
+        dev = outputs['cls_logits'].device
+        losses['proto_norm_fg'] = health['norm_fg'].mean().to(dev)
+        losses['proto_norm_bg'] = health['norm_bg'].mean().to(dev)
+        losses['proto_clamp'] = torch.maximum(
+            health['clamp_fg'], health['clamp_bg']).to(dev)
         return losses
 
     # ------------------------------------------------------------------

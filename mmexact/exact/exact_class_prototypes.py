@@ -1,10 +1,12 @@
 # Copyright (c) mmexact contributors. All rights reserved.
-from typing import List, Optional, Sequence, Tuple
+import logging
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from mmengine.dist import get_world_size, is_distributed
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
@@ -68,7 +70,18 @@ class ExactClassPrototypes(BaseModule):
         gumbel_tau (float): Defaults to 0.5.
         weight_power (float): Defaults to 2.
         init_std (float): Std of the truncated normal init.
+        normalized_scores (bool): Sinkhorn scores against unit-norm
+            prototypes (a remedy for ``'grad'`` mode, whose prototypes the
+            optimiser grows without bound: raw scores then harden the
+            assignment and hit the exponent clamp). Defaults to False (the
+            reference: raw prototypes).
         init_cfg (dict, optional): Unused (the init above is kept).
+
+    Health: :meth:`health` gives the per-class prototype norms and the
+    share of Sinkhorn exponents clamped in the last assignment of each
+    polarity (``CBCAMHead`` logs them every step as ``proto_norm_fg``,
+    ``proto_norm_bg``, ``proto_clamp``); the first clamped score logs a
+    warning, once per module.
     """
 
     MODES = ('grad', 'ema')
@@ -86,6 +99,7 @@ class ExactClassPrototypes(BaseModule):
                  gumbel_tau: float = 0.5,
                  weight_power: float = 2.,
                  init_std: float = 0.02,
+                 normalized_scores: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if mode not in self.MODES:
@@ -102,6 +116,9 @@ class ExactClassPrototypes(BaseModule):
         self.assignment = assignment
         self.gumbel_tau = gumbel_tau
         self.weight_power = weight_power
+        self.normalized_scores = normalized_scores
+        self._clamped = dict(fg=0., bg=0.)
+        self._clamp_warned = False
         shape = (num_classes, num_prototypes, embed_dims)
         fg = nn.init.trunc_normal_(torch.empty(shape), std=init_std)
         bg = nn.init.trunc_normal_(torch.empty(shape), std=init_std)
@@ -143,8 +160,9 @@ class ExactClassPrototypes(BaseModule):
         """Equal-partition assignment of samples to their class's prototypes.
 
         Sinkhorn-Knopp on the raw scores ``x . P[k, j]`` (the current,
-        not normalised, prototypes; exact-method.md §4.6), run separately
-        for every class.
+        not normalised, prototypes; exact-method.md §4.6; unit-norm ones
+        with ``normalized_scores``), run separately for every class. The
+        share of clamped exponents is kept for :meth:`health`.
 
         Args:
             polarity (str): ``'fg'`` or ``'bg'``.
@@ -157,6 +175,8 @@ class ExactClassPrototypes(BaseModule):
             (M, ).
         """
         protos = self._get(polarity).detach().float()
+        if self.normalized_scores:
+            protos = F.normalize(protos, dim=-1)
         k, n_p, d = protos.shape
         # scores against every prototype (M, K * N_p) — far smaller than
         # gathering an (M, N_p, d) copy of the prototypes — then the class's
@@ -164,8 +184,38 @@ class ExactClassPrototypes(BaseModule):
             -1, k, n_p)
         scores = raw[torch.arange(classes.numel(), device=raw.device),
                      classes]
-        return sinkhorn_knopp_grouped(scores, classes, self.num_classes,
-                                      self.sinkhorn_eps, self.sinkhorn_iters)
+        soft, hard, clamped = sinkhorn_knopp_grouped(
+            scores, classes, self.num_classes, self.sinkhorn_eps,
+            self.sinkhorn_iters, return_clamped=True)
+        share = float(clamped)
+        self._clamped[polarity] = share
+        if share > 0 and not self._clamp_warned:
+            self._clamp_warned = True
+            norms = self._get(polarity).detach().norm(dim=-1)
+            print_log(
+                f'ExactClassPrototypes: the Sinkhorn exponent clamp is '
+                f'active ({100 * share:.2f} % of the {polarity} scores '
+                f'clamped; prototype norms up to {float(norms.max()):.3g}, '
+                f'epsilon {self.sinkhorn_eps}): the assignment has '
+                'hardened and results now depend on the clamp. '
+                'normalized_scores=True scores against unit-norm prototypes',
+                logger='current', level=logging.WARNING)
+        return soft, hard
+
+    def health(self) -> Dict[str, Tensor]:
+        """Prototype norms and clamped Sinkhorn share, for logging.
+
+        Returns:
+            dict[str, Tensor]: ``norm_fg`` / ``norm_bg`` (K,): the mean
+            norm of each class's prototypes; ``clamp_fg`` / ``clamp_bg``:
+            the share of clamped exponents in the last :meth:`assign`.
+        """
+        with torch.no_grad():
+            out = {f'norm_{p}': self._get(p).detach().float().norm(
+                dim=-1).mean(dim=-1) for p in self.POLARITIES}
+        for p in self.POLARITIES:
+            out[f'clamp_{p}'] = torch.tensor(self._clamped[p])
+        return out
 
     @torch.no_grad()
     def statistics(self, feats: Tensor, classes: Tensor, weights: Tensor,

@@ -15,7 +15,8 @@ from mmseg.structures import SegDataSample
 CFG = 'configs/_base_/models/exact_tsvit.py'
 LOSS_KEYS = {
     'decode.loss_cls', 'decode.loss_aux', 'decode.loss_tap',
-    'decode.loss_cbl'
+    'decode.loss_cbl', 'decode.proto_norm_fg', 'decode.proto_norm_bg',
+    'decode.proto_clamp'
 }
 
 
@@ -170,7 +171,8 @@ def test_losses_configurable(repo_root):
     want = _losses(ref, data, step=4000)
     assert set(out) == {'decode.loss_global', 'decode.loss_aux',
                         'decode.loss_aux2', 'decode.loss_tap',
-                        'decode.loss_cbl'}
+                        'decode.loss_cbl', 'decode.proto_norm_fg',
+                        'decode.proto_norm_bg', 'decode.proto_clamp'}
     assert out['decode.loss_global'].item() == pytest.approx(
         3 * want['decode.loss_cls'].item(), rel=1e-6)
     assert out['decode.loss_aux2'].item() == pytest.approx(

@@ -52,8 +52,8 @@ def sinkhorn_knopp_grouped(scores: Tensor,
                            num_groups: int,
                            epsilon: float = 0.05,
                            num_iters: int = 3,
-                           max_exponent: float = 80.
-                           ) -> Tuple[Tensor, Tensor]:
+                           max_exponent: float = 80.,
+                           return_clamped: bool = False) -> Tuple:
     """:func:`sinkhorn_knopp` run independently on groups of samples.
 
     Equivalent to calling :func:`sinkhorn_knopp` on ``scores[groups == g]``
@@ -67,14 +67,22 @@ def sinkhorn_knopp_grouped(scores: Tensor,
         epsilon (float): Entropy regularisation. Defaults to 0.05.
         num_iters (int): Normalisation rounds. Defaults to 3.
         max_exponent (float): Clamp for the exponent. Defaults to 80.
+        return_clamped (bool): Also return the share of the scores whose
+            exponent (``scores / epsilon`` minus the group's maximum) was
+            clamped, i.e. whose weight the clamp raised above its true
+            value. Defaults to False.
 
     Returns:
-        tuple[Tensor, Tensor]: Soft assignment (n, m) and its row argmax.
+        tuple: Soft assignment (n, m), its row argmax (n,) and, with
+        ``return_clamped``, the clamped share (0-d tensor).
     """
     logits = scores.float() / epsilon
     gmax = logits.new_full((num_groups, ), float('-inf')).scatter_reduce(
         0, groups, logits.max(dim=1)[0], 'amax')
-    q = torch.exp((logits - gmax[groups, None]).clamp(min=-max_exponent))
+    shifted = logits - gmax[groups, None]
+    clamped = (shifted < -max_exponent).float().mean() \
+        if return_clamped else None
+    q = torch.exp(shifted.clamp(min=-max_exponent))
     m = q.shape[1]
     count = torch.bincount(groups, minlength=num_groups).to(q)
     total = q.new_zeros(num_groups).index_add_(0, groups, q.sum(dim=1))
@@ -84,4 +92,6 @@ def sinkhorn_knopp_grouped(scores: Tensor,
         q = q / per_cluster[groups] / m
         q = q / q.sum(dim=1, keepdim=True) / count[groups, None]
     q = q * count[groups, None]
+    if return_clamped:
+        return q, q.argmax(dim=1), clamped
     return q, q.argmax(dim=1)
