@@ -190,7 +190,7 @@ def test_cb_cams_and_pseudo_labels(golden, batch, checkpoint, protos):
 
 
 def _train_outputs(model, batch, seed: int):
-    """Training-mode forward at the golden step (5000) in ``ema`` mode."""
+    """Training-mode forward at the golden step (5000)."""
     head = model.decode_head
     data = preprocess(model, batch, True)
     samples = data['data_samples']
@@ -213,7 +213,7 @@ def _loss_terms(losses):
         loss_aux_cls=losses['loss_aux'],
         loss_cbl=losses['loss_cbl'],
         loss_tap=losses['loss_tap'],
-        loss=sum(losses.values()))
+        loss=sum(v for k, v in losses.items() if 'loss' in k))
 
 
 # L_cbl's background pass sees foreground prototypes nudged by a Gumbel
@@ -231,9 +231,15 @@ def _check_loss_terms(terms, ref):
                   name='loss')
 
 
-def test_training_forward(golden, batch, checkpoint):
+@pytest.mark.parametrize('mode', ['ema', 'grad'])
+def test_training_forward(golden, batch, checkpoint, mode):
+    """Both prototype modes: ``ema`` (the paper's update, in place) and
+    ``grad`` (the shipped configs: the released DataParallel run, whose
+    update is lost on the replicas) compute the same forward and losses
+    from the same prototypes; the momentum update is checked in ``ema``
+    mode, and in ``grad`` mode the prototypes must stay untouched."""
     ref = golden['train']
-    model = build_model(checkpoint, mode='ema').train()
+    model = build_model(checkpoint, mode=mode).train()
     with torch.no_grad():
         out, fusion, refined, losses = _train_outputs(model, batch, 2)
     assert_golden(out['cls_logits'], ref['cls_logits'], name='cls')
@@ -252,6 +258,11 @@ def test_training_forward(golden, batch, checkpoint):
     # update (each moved prototype moves by about 1e-3)
     protos = model.decode_head.prototypes
     init = torch.load(checkpoint, weights_only=False)['state_dict']
+    if mode == 'grad':  # the optimiser, not the step, changes them
+        for name in ('fg', 'bg'):
+            assert torch.equal(getattr(protos, name),
+                               init[f'decode_head.prototypes.{name}'])
+        return
     for name, after in (('fg', ref['fg_proto_after']),
                         ('bg', ref['bg_proto_after'])):
         mine = getattr(protos, name)
@@ -266,13 +277,17 @@ def test_training_forward(golden, batch, checkpoint):
         assert float((mine - after).norm()) < 0.35 * float(moved_ref.norm())
 
 
-def test_gradients(golden, batch, checkpoint):
+@pytest.mark.parametrize('mode', ['ema', 'grad'])
+def test_gradients(golden, batch, checkpoint, mode):
+    """Every gradient the reference gives (all but the prototypes'), in
+    both modes; in ``grad`` mode the prototypes get one as well, which the
+    reference's outputs do not determine (its prototypes get none)."""
     ref = golden['grad']
-    model = build_model(checkpoint, mode='ema').train()
+    model = build_model(checkpoint, mode=mode).train()
     _, _, _, losses = _train_outputs(model, batch, 3)
     _check_loss_terms(_loss_terms(losses),
                       ref['loss_terms'])
-    sum(losses.values()).backward()
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
     grads = {
         name: (p.grad if p.grad is not None else torch.zeros_like(p))
         for name, p in model.named_parameters()

@@ -60,7 +60,7 @@ def _train(model, dtype):
         with torch.autocast('cpu', dtype=dtype or torch.bfloat16,
                             enabled=dtype is not None):
             losses = model(**data, mode='loss')
-        total = sum(losses.values())
+        total = sum(v for k, v in losses.items() if 'loss' in k)
         optim.zero_grad()
         total.backward()
         for p in model.decode_head.inactive_parameters():

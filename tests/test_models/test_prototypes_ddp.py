@@ -81,7 +81,7 @@ def train_steps(model, batches, optim, ddp=None):
         net = ddp or model
         data = model.data_preprocessor(batch, True)
         losses = net(**data, mode='loss')
-        total = sum(losses.values())
+        total = sum(v for k, v in losses.items() if 'loss' in k)
         optim.zero_grad()
         total.backward()
         for p in head.inactive_parameters():  # as SITSTrainStepHook does
