@@ -40,16 +40,19 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MIOU_MARGIN = 5.0
 
 
-@pytest.fixture(scope='module')
-def run(tmp_path_factory):
-    work = str(tmp_path_factory.mktemp('demo_region'))
+def test_own_region_miniature(tmp_path):
+    """One run (one test: pytest-xdist would repeat a shared fixture on
+    each worker), checked twice."""
+    work = str(tmp_path)
     subprocess.run(
         [sys.executable,
          osp.join(REPO, 'tools', 'demo', 'run_own_region_demo.py'),
          '--mini', '--no-supervised', '--work-dir', work],
         check=True, cwd=REPO)
     with open(osp.join(work, 'run', 'report.json')) as f:
-        return work, json.load(f)
+        run = work, json.load(f)
+    _check_split_and_labels(run)
+    _check_quality(run)
 
 
 def _rows(path):
@@ -57,7 +60,7 @@ def _rows(path):
         return list(csv.DictReader(f))
 
 
-def test_blocks_split_whole_and_image_labels_only(run):
+def _check_split_and_labels(run):
     work, report = run
     data = osp.join(work, 'run', 'data')
     with open(osp.join(data, 'region.json')) as f:
@@ -88,7 +91,7 @@ def test_blocks_split_whole_and_image_labels_only(run):
     assert cfg.model.decode_head.num_classes == 5  # background + 4 crops
 
 
-def test_exact_from_image_labels_beats_the_majority_class(run):
+def _check_quality(run):
     work, report = run
     data = osp.join(work, 'run', 'data')
     # the trivial baseline, recomputed from the test windows' truth
