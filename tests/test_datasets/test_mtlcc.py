@@ -316,7 +316,8 @@ def test_tiny_exact_stage1_losses(mtlcc24, pipeline, repo_root_module):
     losses = model(**data, mode='loss')
     assert set(losses) == {
         'decode.loss_cls', 'decode.loss_aux', 'decode.loss_tap',
-        'decode.loss_cbl'
+        'decode.loss_cbl', 'decode.proto_norm_fg', 'decode.proto_norm_bg',
+        'decode.proto_clamp'
     }
     assert all(torch.isfinite(v) for v in losses.values())
     assert losses['decode.loss_cbl'] > 0 and losses['decode.loss_tap'] > 0

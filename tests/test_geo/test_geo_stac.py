@@ -335,3 +335,39 @@ def test_asset_hrefs_as_gdal_paths(tmp_path):
     assert _href(item, item.assets['b']) == '/vsis3/bucket/T/B08.tif'
     assert _href(item, item.assets['c']) == str(tmp_path / 'items' / 'sub' /
                                                 'B02.tif')
+
+
+def test_training_set_from_a_static_catalog(tmp_path):
+    """STAC as the scene source of a training set: scene_to_windows.py on
+    a catalog writes windows whose images are the catalog's pixels (as
+    open_scene reads them) and whose labels come from a parcel in the
+    scene's CRS."""
+    import sys
+
+    import geopandas as gpd
+    from shapely.geometry import box
+    sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))), 'tools', 'dataset_converters'))
+    import scene_to_windows
+    dates = [D(2019, 5, 1), D(2019, 6, 1)]
+    cat = _catalog(str(tmp_path / 'stac'), dates, _series(dates, seed=3))
+    x0, y0 = UTM31_ORIGIN
+    gpd.GeoDataFrame(  # one wheat parcel on rows 0-7, columns 0-15
+        [dict(code=1, geometry=box(x0, y0 - 80, x0 + 160, y0))],
+        geometry='geometry', crs='EPSG:32631').to_file(
+            str(tmp_path / 'parcels.gpkg'))
+    (tmp_path / 'nom.csv').write_text('value,class\n1,wheat\n')
+    out = str(tmp_path / 'region')
+    region = scene_to_windows.main([
+        cat, out, '--nomenclature', str(tmp_path / 'nom.csv'), '--parcels',
+        str(tmp_path / 'parcels.gpkg'), '--crop-column', 'code', '--window',
+        '8', '--block-size', '8', '--split-ratios', '1', '0', '0',
+        '--no-configs'])
+    assert region['counts']['train']['windows'] == 4
+    with open_scene(cat, BANDS) as scene:
+        ref = scene.read(0, 16, 0, 16)
+    w = np.load(osp.join(out, 'windows', 'r00008_c00000.npz'))
+    np.testing.assert_array_equal(w['img'], ref[..., 8:16, 0:8])
+    assert (w['labels'] == 0).all() and w['image_labels'].tolist() == [0]
+    w = np.load(osp.join(out, 'windows', 'r00000_c00008.npz'))
+    assert (w['labels'] == 1).all() and w['image_labels'].tolist() == [1]

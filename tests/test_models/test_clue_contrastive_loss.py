@@ -303,9 +303,9 @@ def test_sinkhorn_scores_use_raw_prototypes(monkeypatch):
     seen = []
     original = module.sinkhorn_knopp_grouped
 
-    def spy(scores, groups, num_groups, *args):
+    def spy(scores, groups, num_groups, *args, **kwargs):
         seen.append((scores.clone(), groups.clone(), args))
-        return original(scores, groups, num_groups, *args)
+        return original(scores, groups, num_groups, *args, **kwargs)
 
     monkeypatch.setattr(module, 'sinkhorn_knopp_grouped', spy)
     feats, cam, labels, fg, bg = _inputs()
