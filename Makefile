@@ -6,8 +6,9 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.mmexact-installed
 MAX_JOBS ?= 2
 # pytest-xdist workers for the end-to-end tests (one thread each; they
-# mostly wait on the tool processes they start)
-TEST_JOBS ?= 2
+# mostly wait on the tool processes they start, or on each other's
+# rendezvous and checkpoints, so one more than the cores)
+TEST_JOBS ?= 3
 
 .PHONY: install test test-fast demo demo-region clean-venv
 
@@ -27,7 +28,7 @@ $(STAMP): requirements.txt pyproject.toml Makefile
 	touch $(STAMP)
 
 test: install
-	$(PY) -m pytest -q -m "not e2e" tests
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m "not e2e" -n 2 tests
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m e2e -n $(TEST_JOBS) tests
 
 test-fast: install
