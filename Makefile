@@ -28,7 +28,7 @@ $(STAMP): requirements.txt pyproject.toml Makefile
 	touch $(STAMP)
 
 test: install
-	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m "not e2e" -n 2 tests
+	$(PY) -m pytest -q -m "not e2e" tests
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m e2e -n $(TEST_JOBS) tests
 
 test-fast: install

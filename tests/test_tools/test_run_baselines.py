@@ -99,8 +99,18 @@ def test_mini_run_through_the_tools(tmp_path, monkeypatch):
     rows = {r['key']: r for r in report['rows']}
     assert list(rows) == ['unet3d', 'cam-taap']
     for r in rows.values():
-        assert 0 <= r['mIoU'] <= 100 and 0 <= r['OA'] <= 100
         assert r['train_seconds'] > 0
+    # the rows are the runs' own results: the test-fold metrics of the
+    # supervised run, the mIoU-selected theta of the CAM + TAAP sweep
+    with open(work / 'unet3d' / 'test_metrics.json') as f:
+        test = json.load(f)
+    assert (rows['unet3d']['mIoU'], rows['unet3d']['OA']) == (
+        test['mIoU'], test['aAcc'])
+    with open(work / 'cam' / 'sweep_cam-taap' / 'sweep.json') as f:
+        sel = json.load(f)['selection']
+    assert sel['criterion'] == 'miou'
+    assert rows['cam-taap']['mIoU'] == pytest.approx(100 * sel['mIoU_nan'])
+    assert rows['cam-taap']['OA'] == pytest.approx(100 * sel['OA'])
     assert rows['unet3d']['evaluation'] == 'test fold'
     assert rows['unet3d']['parameters'] == 389_715
     # TAAP adds no parameters: the vanilla CAM's network
