@@ -6,9 +6,8 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.mmexact-installed
 MAX_JOBS ?= 2
 # pytest-xdist workers for the end-to-end tests (one thread each; they
-# mostly wait on the tool processes they start, or on each other's
-# rendezvous and checkpoints, so one more than the cores)
-TEST_JOBS ?= 3
+# mostly wait on the tool processes they start)
+TEST_JOBS ?= 2
 
 .PHONY: install test test-fast demo demo-region clean-venv
 
