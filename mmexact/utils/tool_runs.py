@@ -105,3 +105,16 @@ def best_checkpoint(work_dir: str, metric: str = 'mIoU') -> str:
           f'ran): using the last one, {osp.basename(ckpts[-1])}',
           flush=True)
     return ckpts[-1]
+
+
+def write_study(work_dir: str, report: dict, table: str) -> None:
+    """Write a study's ``study.json`` (the report) and ``study.md`` (its
+    table) into ``work_dir`` and print the table with the report's date,
+    host and command."""
+    import json
+    with open(osp.join(work_dir, 'study.json'), 'w') as f:
+        json.dump(report, f, indent=2)
+    with open(osp.join(work_dir, 'study.md'), 'w') as f:
+        f.write(table + '\n')
+    print(table)
+    print(f'\n{report["date"]}, {report["host"]}: {report["command"]}')

@@ -42,6 +42,7 @@ sys.path.insert(0, REPO)
 
 from mmexact.utils import (data_root_options, pipeline_options,  # noqa: E402
                            run_python)
+from mmexact.utils.tool_runs import write_study  # noqa: E402
 
 EXACT = osp.join(REPO, 'configs', 'exact',
                  'exact_tsvit_1xb16-8e_demo-24x24.py')
@@ -170,13 +171,7 @@ def main(argv=None) -> Dict:
                   max_seq_len=args.max_seq_len, seed=args.data_seed,
                   crops=18),
         seeds=args.seeds, variants=args.variants, results=results)
-    with open(osp.join(work, 'study.json'), 'w') as f:
-        json.dump(report, f, indent=2)
-    table = format_table(report)
-    with open(osp.join(work, 'study.md'), 'w') as f:
-        f.write(table + '\n')
-    print(table)
-    print(f'\n{report["date"]}, {report["host"]}: {report["command"]}')
+    write_study(work, report, format_table(report))
     return report
 
 

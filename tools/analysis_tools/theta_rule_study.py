@@ -41,6 +41,7 @@ from mmexact.testing.demo_data import (DEMO_DATA, DEMO_MINI,  # noqa: E402
                                        make_demo_data)
 from mmexact.utils import (checkpoint_iter, data_root_options,  # noqa: E402
                            iter_checkpoints, run_python)
+from mmexact.utils.tool_runs import write_study  # noqa: E402
 
 DATA = dict(
     mini=(DEMO_MINI, osp.join(REPO, 'configs', 'exact',
@@ -214,13 +215,7 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                          (sys.argv[1:] if argv is None else argv)),
         data=args.data, config=osp.relpath(config, REPO),
         seeds=args.seeds, results=results)
-    with open(osp.join(work, 'study.json'), 'w') as f:
-        json.dump(report, f, indent=2)
-    table = format_table(results)
-    with open(osp.join(work, 'study.md'), 'w') as f:
-        f.write(table + '\n')
-    print(table)
-    print(f'\n{report["date"]}, {report["host"]}: {report["command"]}')
+    write_study(work, report, format_table(results))
     return report
 
 
