@@ -29,9 +29,14 @@ def test_forward_in_bf16_parameters_and_gradients_in_fp32():
     assert out.dtype == torch.bfloat16
     wrapper.update_params(out.float().sum())
     assert model.weight.dtype == torch.float32
-    # SGD step with the bf16-rounded gradient x.sum(0) per output row
-    want = before - 0.1 * x.sum(0).bfloat16().float()[None]
-    torch.testing.assert_close(model.weight, want, atol=2e-2, rtol=0)
+    # SGD step with the gradient of the bf16 matmul: the inputs rounded to
+    # bf16, summed in fp32, the result rounded to bf16 (then fp32 update)
+    grad = x.bfloat16().float().sum(0).bfloat16().float()
+    want = before - 0.1 * grad[None]
+    torch.testing.assert_close(model.weight, want, atol=1e-6, rtol=0)
+    # the fp32 gradient would not do (its bf16 rounding is visible)
+    assert not torch.allclose(model.weight, before - 0.1 * x.sum(0)[None],
+                              atol=1e-6, rtol=0)
     with pytest.raises(ValueError, match='dtype'):
         AutocastOptimWrapper(dtype='float64',
                              optimizer=torch.optim.SGD(model.parameters(),
