@@ -1,6 +1,7 @@
 # Copyright (c) mmexact contributors. All rights reserved.
 import copy
 import csv
+import datetime
 import json
 import os.path as osp
 from typing import List, Optional, Sequence, Union
@@ -23,6 +24,7 @@ class SITSRegionDataset(SITSSegDataset):
         splits/<split>.csv        sample_id,path,image_labels,truth
         classes.json              classes, palette, bands
         norm.json                 training-split band statistics
+        region.json               the scene's dates (data infos' ``doy``)
 
     The metainfo (classes, palette, bands) comes from ``classes.json``, so
     a config names the region by ``data_root`` alone; a relative
@@ -82,8 +84,24 @@ class SITSRegionDataset(SITSSegDataset):
                 step['norm_file'] = osp.join(data_root, step['norm_file'])
         return pipeline
 
+    def _scene_doy(self) -> Optional[List[int]]:
+        """Day of year of the scene's dates (``region.json``), shared by
+        every window; None without the file."""
+        path = osp.join(self.data_root, 'region.json')
+        if not osp.isfile(path):
+            return None
+        try:
+            with open(path) as f:
+                dates = json.load(f)['scene']['dates']
+            return [datetime.date.fromisoformat(d).timetuple().tm_yday
+                    for d in dates]
+        except (OSError, KeyError, ValueError, TypeError) as exc:
+            raise SITSDataError(f'{path}: cannot read the scene dates '
+                                f'({exc})') from None
+
     def load_sits_list(self) -> List[dict]:
         num_classes = len(self.metainfo['classes'])
+        doy = self._scene_doy()
         data_list = []
         for split in self.splits:
             path = osp.join(self.data_root, 'splits', f'{split}.csv')
@@ -97,10 +115,12 @@ class SITSRegionDataset(SITSSegDataset):
                     if not osp.isfile(img):
                         raise SITSDataError(f'{path}:{lineno}: listed file '
                                             f'{img} does not exist')
-                    data_list.append(
-                        dict(img_path=img, sample_id=row['sample_id'],
-                             sits_format='sits_window',
-                             num_classes=num_classes, split=split))
+                    info = dict(img_path=img, sample_id=row['sample_id'],
+                                sits_format='sits_window',
+                                num_classes=num_classes, split=split)
+                    if doy is not None:  # the training dates (contract)
+                        info['doy'] = doy
+                    data_list.append(info)
         if not data_list:
             raise SITSDataError(
                 f'{self.data_root}: no window in split(s) {self.splits}'

@@ -63,6 +63,11 @@ def test_region_dataset_reads_labels_and_stats(region):
     assert ds.metainfo['bands'] == ('B4', 'B8')
     assert ds.metainfo['palette'] == [[0, 0, 0], [1, 2, 3], [4, 5, 6]]
     assert len(ds) == 3
+    # the scene's dates (region.json) in every data info: the training
+    # day-of-year range of the checkpoint's data contract
+    assert ds.get_data_info(0)['doy'] == [91, 152, 213]
+    from mmexact.utils.data_contract import _doy_range
+    assert _doy_range(ds) == [91, 213]
     sample = ds[0]  # window (0, 0): cell 1 (wheat), truth maize
     ds_ = sample['data_samples']
     assert ds_.gt_cls_label.data.tolist() == [1., 0.]
